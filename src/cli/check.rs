@@ -1,0 +1,187 @@
+//! `strait check SCENARIO [--set PATH=VALUE]...`: validate and print a one-screen summary
+//! of what would run, without running it.
+
+use std::io::Write;
+
+use super::{CliError, ScenarioArgs, print_to_stdout};
+use crate::report::grouped;
+use crate::scenario::{Scenario, ServiceModel};
+use crate::topology::Topology;
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+}
+
+pub fn execute(args: CheckArgs) -> Result<(), CliError> {
+    let scenario = crate::scenario::load(&args.scenario.scenario, &args.scenario.overrides)?;
+    print_to_stdout(|out| print_check(out, &scenario))
+}
+
+fn print_check(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()> {
+    let run = &scenario.run;
+    writeln!(
+        out,
+        "scenario {} · ok · {} s (warm-up {} s) · seed {} · strategy {} · metrics every {} s",
+        run.name,
+        run.duration.as_secs_f64(),
+        run.warmup.as_secs_f64(),
+        run.seed,
+        run.strategy,
+        run.metrics_interval.as_secs_f64()
+    )?;
+    writeln!(out, "\nsites ({}):", scenario.sites.len())?;
+    for site in &scenario.sites {
+        let location = site
+            .location
+            .map(|(lat, lon)| format!("({lat:.2}, {lon:.2})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {:<16} {:<8} {:<4} {location}",
+            site.id,
+            site.kind.name(),
+            site.jurisdiction
+        )?;
+    }
+    writeln!(out, "\nlinks ({}):", scenario.links.len())?;
+    for link in &scenario.links {
+        let (a, b) = (&scenario.sites[link.ends.0], &scenario.sites[link.ends.1]);
+        writeln!(
+            out,
+            "  {:<16} {} ↔ {}  {:.1} ms one way{}{}{}",
+            link.id,
+            a.id,
+            b.id,
+            link.latency.as_millis_f64(),
+            if link.latency_derived {
+                " (from distance)"
+            } else {
+                ""
+            },
+            if link.crosses_border(&scenario.sites) {
+                format!("  border {}–{}", a.jurisdiction, b.jurisdiction)
+            } else {
+                String::new()
+            },
+            if link.up { "" } else { "  DOWN" },
+        )?;
+    }
+    writeln!(out, "\ndeployments ({}):", scenario.deployments.len())?;
+    for deployment in &scenario.deployments {
+        let service = match &deployment.service {
+            ServiceModel::Plain(distribution) => format!("plain {}", distribution.describe()),
+            ServiceModel::Llm(profile) => format!(
+                "llm prefill {} tok/s, step {} + {} × batch, max_batch {}",
+                profile.prefill_tokens_per_s,
+                profile.decode_step_base,
+                profile.decode_step_per_seq,
+                deployment.max_batch
+            ),
+        };
+        writeln!(
+            out,
+            "  {:<16} {} at {} × {} replicas: {service}",
+            deployment.id,
+            scenario.models[deployment.model].id,
+            scenario.sites[deployment.site].id,
+            deployment.replicas
+        )?;
+    }
+    writeln!(out, "\ntenants ({}):", scenario.tenants.len())?;
+    for tenant in &scenario.tenants {
+        let ingress: Vec<String> = tenant
+            .ingress
+            .iter()
+            .map(|&(site, weight)| format!("{} {:.0}%", scenario.sites[site].id, weight * 100.0))
+            .collect();
+        let models: Vec<String> = tenant
+            .models
+            .iter()
+            .map(|&(model, weight)| format!("{} {:.0}%", scenario.models[model].id, weight * 100.0))
+            .collect();
+        writeln!(
+            out,
+            "  {:<16} {} {:<10} {}/s mean{}; from {}; models {}",
+            tenant.id,
+            tenant.jurisdiction,
+            tenant.tier,
+            tenant.rate_per_s,
+            if tenant.diurnal.is_some() {
+                " (diurnal)"
+            } else {
+                ""
+            },
+            ingress.join(", "),
+            models.join(", ")
+        )?;
+    }
+    print_routes(out, scenario)?;
+    if !scenario.policies.is_empty() {
+        writeln!(
+            out,
+            "\npolicy rules ({}), first match decides, default allow:",
+            scenario.policies.len()
+        )?;
+        for rule in &scenario.policies {
+            writeln!(out, "  {:<16} {:?}", rule.id, rule.action)?;
+        }
+    }
+    writeln!(
+        out,
+        "\nexpected requests: {}",
+        grouped(scenario.expected_requests().round() as u64)
+    )
+}
+
+/// For each tenant, ingress and model: the reachable deployments allowed by policy, with
+/// their one-way latency.
+fn print_routes(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()> {
+    let topology = Topology::new(&scenario.sites, &scenario.links);
+    writeln!(
+        out,
+        "\nroutes (tenant, ingress, model → deployments, one-way latency):"
+    )?;
+    for (tenant_index, tenant) in scenario.tenants.iter().enumerate() {
+        for &(ingress, _) in &tenant.ingress {
+            for &(model, _) in &tenant.models {
+                let mut reachable = Vec::new();
+                for deployment in scenario.deployments.iter().filter(|d| d.model == model) {
+                    let Some(path) = topology.shortest_path(ingress, deployment.site) else {
+                        continue;
+                    };
+                    match crate::policy::denying_rule(
+                        scenario,
+                        tenant_index,
+                        model,
+                        deployment.site,
+                    ) {
+                        Some(rule) => reachable.push(format!(
+                            "{} denied by {}",
+                            deployment.id, scenario.policies[rule].id
+                        )),
+                        None => reachable.push(format!(
+                            "{} {:.1} ms",
+                            deployment.id,
+                            path.latency.as_millis_f64()
+                        )),
+                    }
+                }
+                writeln!(
+                    out,
+                    "  {} @ {} · {} → {}",
+                    tenant.id,
+                    scenario.sites[ingress].id,
+                    scenario.models[model].id,
+                    if reachable.is_empty() {
+                        "none (requests will be rejected: no-route)".to_string()
+                    } else {
+                        reachable.join(", ")
+                    }
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! `strait run SCENARIO [--out DIR] [--seed N] [--strategy SPEC] [--set PATH=VALUE]... [--quiet]`
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::{CliError, ScenarioArgs, print_to_stdout};
+use crate::report::{Summary, Timing, print_run, write_run};
+use crate::routing::StrategySpec;
+use crate::simulator;
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Output directory [default: output/<run name>[-<strategy>]].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed for every random stream (overrides run.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Routing strategy spec (overrides run.strategy), e.g. least-loaded.
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// Print nothing on success.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn execute(args: RunArgs) -> Result<(), CliError> {
+    let mut overrides = args.scenario.overrides.clone();
+    if let Some(seed) = args.seed {
+        overrides.push(format!("run.seed={seed}"));
+    }
+    if let Some(strategy) = &args.strategy {
+        // Quoted so that specs with brackets stay strings.
+        overrides.push(format!("run.strategy={}", toml_string(strategy)));
+    }
+    let scenario = crate::scenario::load(&args.scenario.scenario, &overrides)?;
+    let spec = StrategySpec::parse(&scenario.run.strategy).map_err(CliError::Input)?;
+    let directory = args.out.clone().unwrap_or_else(|| {
+        let mut name = scenario.run.name.clone();
+        if args.strategy.is_some() {
+            name.push('-');
+            name.push_str(&sanitize(&scenario.run.strategy));
+        }
+        PathBuf::from("output").join(name)
+    });
+    std::fs::create_dir_all(&directory).map_err(|error| {
+        CliError::Input(format!(
+            "{}: cannot create the output directory: {error}; choose another with --out",
+            directory.display()
+        ))
+    })?;
+    probe_writable(&directory)?;
+
+    let started = Instant::now();
+    let output = simulator::run(scenario, &spec).map_err(CliError::Internal)?;
+    let wall_s = started.elapsed().as_secs_f64();
+
+    let summary = Summary::new(&output);
+    let timing = Timing::new(&output, wall_s);
+    write_run(&directory, &output, &summary, &timing).map_err(|error| {
+        CliError::Input(format!(
+            "{}: cannot write the output: {error}; choose another directory with --out",
+            directory.display()
+        ))
+    })?;
+    if !args.quiet {
+        print_to_stdout(|out| print_run(out, &summary, &timing, &directory.display().to_string()))?;
+    }
+    Ok(())
+}
+
+/// Fails early, before simulating, if the directory cannot take files.
+fn probe_writable(directory: &std::path::Path) -> Result<(), CliError> {
+    let probe = directory.join(format!(".strait-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|error| {
+        CliError::Input(format!(
+            "{}: the output directory is not writable: {error}; choose another with --out",
+            directory.display()
+        ))
+    })?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// A strategy spec as a directory-name suffix: `latency-aware[telemetry_delay=5s]` →
+/// `latency-aware_telemetry_delay=5s`.
+fn sanitize(spec: &str) -> String {
+    spec.chars()
+        .filter(|&c| c != ']')
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '=') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

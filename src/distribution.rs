@@ -1,0 +1,229 @@
+//! Sampled quantities: time spans (service times, jitter) and token counts.
+//!
+//! Both are validated values: parameters are finite and positive by construction
+//! (see `scenario::validate`), so sampling never fails.
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp, LogNormal};
+
+use crate::engine::{SimDuration, StreamRng};
+
+/// The standard normal quantile at 0.99: a lognormal with median `m` and 99th percentile `p`
+/// has σ = ln(p / m) / z₀.₉₉.
+pub const NORMAL_QUANTILE_99: f64 = 2.326_347_874_040_841;
+
+/// A distribution of time spans.
+#[derive(Clone, Debug)]
+pub enum TimeDistribution {
+    /// Memoryless, with this mean (an M in Kendall's notation).
+    Exponential {
+        mean: SimDuration,
+        sampler: Exp<f64>,
+    },
+    /// Always exactly this long (a D).
+    Deterministic { value: SimDuration },
+    /// Lognormal given by its median and 99th percentile.
+    Lognormal {
+        median: SimDuration,
+        p99: SimDuration,
+        sampler: LogNormal<f64>,
+    },
+    /// Uniform between two bounds.
+    Uniform { min: SimDuration, max: SimDuration },
+}
+
+impl TimeDistribution {
+    pub fn exponential(mean: SimDuration) -> Self {
+        let rate_per_ns = 1.0 / mean.as_nanos().max(1) as f64;
+        TimeDistribution::Exponential {
+            mean,
+            sampler: Exp::new(rate_per_ns).expect("rate is positive and finite"),
+        }
+    }
+
+    /// `p99` must be at least `median`; equal values give a deterministic span.
+    pub fn lognormal(median: SimDuration, p99: SimDuration) -> Self {
+        let mu = (median.as_nanos().max(1) as f64).ln();
+        let sigma = ((p99.as_nanos().max(1) as f64).ln() - mu).max(0.0) / NORMAL_QUANTILE_99;
+        TimeDistribution::Lognormal {
+            median,
+            p99,
+            sampler: LogNormal::new(mu, sigma).expect("sigma is finite and non-negative"),
+        }
+    }
+
+    pub fn sample(&self, rng: &mut StreamRng) -> SimDuration {
+        match self {
+            TimeDistribution::Exponential { sampler, .. } => {
+                SimDuration::from_nanos(sampler.sample(rng).round() as u64)
+            }
+            TimeDistribution::Deterministic { value } => *value,
+            TimeDistribution::Lognormal { sampler, .. } => {
+                SimDuration::from_nanos(sampler.sample(rng).round() as u64)
+            }
+            TimeDistribution::Uniform { min, max } => {
+                SimDuration::from_nanos(rng.random_range(min.as_nanos()..=max.as_nanos()))
+            }
+        }
+    }
+
+    /// The distribution's mean.
+    pub fn mean(&self) -> SimDuration {
+        match self {
+            TimeDistribution::Exponential { mean, .. } => *mean,
+            TimeDistribution::Deterministic { value } => *value,
+            TimeDistribution::Lognormal { median, p99, .. } => {
+                let sigma = (p99.as_nanos().max(1) as f64 / median.as_nanos().max(1) as f64).ln()
+                    / NORMAL_QUANTILE_99;
+                SimDuration::from_nanos(
+                    (median.as_nanos() as f64 * (sigma * sigma / 2.0).exp()).round() as u64,
+                )
+            }
+            TimeDistribution::Uniform { min, max } => {
+                SimDuration::from_nanos(min.as_nanos() / 2 + max.as_nanos() / 2)
+            }
+        }
+    }
+
+    /// Squared coefficient of variation (variance / mean²), as queueing formulas use it.
+    pub fn squared_cv(&self) -> f64 {
+        match self {
+            TimeDistribution::Exponential { .. } => 1.0,
+            TimeDistribution::Deterministic { .. } => 0.0,
+            TimeDistribution::Lognormal { median, p99, .. } => {
+                let sigma = (p99.as_nanos().max(1) as f64 / median.as_nanos().max(1) as f64).ln()
+                    / NORMAL_QUANTILE_99;
+                (sigma * sigma).exp() - 1.0
+            }
+            TimeDistribution::Uniform { min, max } => {
+                let (a, b) = (min.as_nanos() as f64, max.as_nanos() as f64);
+                let mean = (a + b) / 2.0;
+                if mean == 0.0 {
+                    0.0
+                } else {
+                    (b - a).powi(2) / 12.0 / (mean * mean)
+                }
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            TimeDistribution::Exponential { mean, .. } => format!("exponential(mean {mean})"),
+            TimeDistribution::Deterministic { value } => format!("deterministic({value})"),
+            TimeDistribution::Lognormal { median, p99, .. } => {
+                format!("lognormal(median {median}, p99 {p99})")
+            }
+            TimeDistribution::Uniform { min, max } => format!("uniform({min}..{max})"),
+        }
+    }
+}
+
+/// A distribution of token counts; every sample is at least 1.
+#[derive(Clone, Debug)]
+pub enum TokenDistribution {
+    Fixed {
+        value: u32,
+    },
+    Uniform {
+        min: u32,
+        max: u32,
+    },
+    Lognormal {
+        median: f64,
+        p99: f64,
+        sampler: LogNormal<f64>,
+    },
+    /// Uniform choice among listed values (e.g. lengths taken from a trace).
+    Empirical {
+        values: Vec<u32>,
+    },
+}
+
+/// Token counts are capped here: no model has a context near a billion tokens.
+pub const MAX_TOKENS: u32 = 10_000_000;
+
+impl TokenDistribution {
+    pub fn lognormal(median: f64, p99: f64) -> Self {
+        let mu = median.ln();
+        let sigma = (p99.ln() - mu).max(0.0) / NORMAL_QUANTILE_99;
+        TokenDistribution::Lognormal {
+            median,
+            p99,
+            sampler: LogNormal::new(mu, sigma).expect("sigma is finite and non-negative"),
+        }
+    }
+
+    pub fn sample(&self, rng: &mut StreamRng) -> u32 {
+        match self {
+            TokenDistribution::Fixed { value } => *value,
+            TokenDistribution::Uniform { min, max } => rng.random_range(*min..=*max),
+            TokenDistribution::Lognormal { sampler, .. } => {
+                (sampler.sample(rng).round() as u32).clamp(1, MAX_TOKENS)
+            }
+            TokenDistribution::Empirical { values } => values[rng.random_range(0..values.len())],
+        }
+    }
+
+    pub fn mean(&self) -> f64 {
+        match self {
+            TokenDistribution::Fixed { value } => *value as f64,
+            TokenDistribution::Uniform { min, max } => (*min as f64 + *max as f64) / 2.0,
+            TokenDistribution::Lognormal { median, p99, .. } => {
+                let sigma = (p99 / median).ln() / NORMAL_QUANTILE_99;
+                median * (sigma * sigma / 2.0).exp()
+            }
+            TokenDistribution::Empirical { values } => {
+                values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            TokenDistribution::Fixed { value } => format!("fixed {value}"),
+            TokenDistribution::Uniform { min, max } => format!("uniform {min}..{max}"),
+            TokenDistribution::Lognormal { median, p99, .. } => {
+                format!("lognormal median {median} p99 {p99}")
+            }
+            TokenDistribution::Empirical { values } => {
+                format!("empirical ({} values)", values.len())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RngStreams;
+
+    #[test]
+    fn lognormal_tokens_hit_their_median_and_p99() {
+        let distribution = TokenDistribution::lognormal(1020.0, 4142.0);
+        let mut rng = RngStreams::new(7).stream("test", 0);
+        let mut samples: Vec<u32> = (0..200_000)
+            .map(|_| distribution.sample(&mut rng))
+            .collect();
+        samples.sort_unstable();
+        let median = samples[samples.len() / 2] as f64;
+        let p99 = samples[samples.len() * 99 / 100] as f64;
+        println!("median expected 1020 actual {median}; p99 expected 4142 actual {p99}");
+        assert!((median - 1020.0).abs() / 1020.0 < 0.02);
+        assert!((p99 - 4142.0).abs() / 4142.0 < 0.03);
+    }
+
+    #[test]
+    fn exponential_time_has_its_mean() {
+        let distribution = TimeDistribution::exponential(SimDuration::from_millis(200));
+        let mut rng = RngStreams::new(7).stream("test", 1);
+        let n = 400_000;
+        let total: u64 = (0..n)
+            .map(|_| distribution.sample(&mut rng).as_nanos())
+            .sum();
+        let mean_ms = total as f64 / n as f64 / 1e6;
+        println!("mean expected 200 ms actual {mean_ms:.3} ms");
+        // Standard error is 200/sqrt(n) = 0.32 ms; 1% is three standard errors.
+        assert!((mean_ms - 200.0).abs() < 2.0);
+    }
+}

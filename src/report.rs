@@ -1,0 +1,205 @@
+//! Output files: `summary.json`, `tenants.csv`, `deployments.csv`, `links.csv`,
+//! `timeseries.csv`, and `timing.json`; plus the short summary printed on stdout.
+//!
+//! Everything but `timing.json` is a pure function of the scenario and seed: maps are
+//! ordered (BTreeMap), floats are rounded to six decimals and printed by Rust's shortest
+//! round-trip formatting, so the same run gives byte-identical files. Wall-clock figures
+//! differ between runs by nature, so they live in `timing.json` (and on stdout) rather
+//! than in the summary.
+//!
+//! Every file is written to a temporary name in the output directory and renamed into
+//! place, so a killed run never leaves a half-written file.
+
+mod files;
+mod text;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::metrics::{LatencySummary, round6};
+use crate::simulator::{RunOutput, TenantMetrics};
+
+pub use files::{write_atomic, write_run};
+pub use text::{grouped, print_run};
+
+#[derive(Serialize)]
+pub struct RequestCounts {
+    pub generated: u64,
+    pub completed: u64,
+    pub rejected: u64,
+    pub dropped: u64,
+    pub timed_out: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+}
+
+#[derive(Serialize)]
+pub struct LatencyBlock {
+    pub ttft: LatencySummary,
+    pub tpot: LatencySummary,
+    pub e2e: LatencySummary,
+    pub queue_wait: LatencySummary,
+    pub network: LatencySummary,
+}
+
+#[derive(Serialize)]
+pub struct TenantSummary {
+    pub requests: RequestCounts,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub latency_ms: LatencyBlock,
+    pub slo_attainment: f64,
+}
+
+#[derive(Serialize)]
+pub struct DeploymentSummary {
+    pub model: String,
+    pub site: String,
+    pub replicas: u32,
+    pub max_batch: u32,
+    pub arrivals: u64,
+    pub completed: u64,
+    pub dropped: u64,
+    pub timed_out: u64,
+    pub utilization: f64,
+    pub mean_batch: f64,
+    pub mean_queue_length: f64,
+}
+
+/// The deterministic part of the engine's figures.
+#[derive(Serialize)]
+pub struct EngineSummary {
+    pub events: u64,
+    pub peak_live_requests: usize,
+}
+
+#[derive(Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub strategy: String,
+    pub simulated_s: f64,
+    pub warmup_s: f64,
+    pub requests: RequestCounts,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub latency_ms: LatencyBlock,
+    pub slo_attainment: f64,
+    pub tenants: BTreeMap<String, TenantSummary>,
+    pub deployments: BTreeMap<String, DeploymentSummary>,
+    pub engine: EngineSummary,
+}
+
+/// Wall-clock measurements of one run on this machine.
+#[derive(Serialize)]
+pub struct Timing {
+    pub wall_s: f64,
+    pub events_per_s: f64,
+    pub requests_per_s: f64,
+}
+
+impl Timing {
+    pub fn new(output: &RunOutput, wall_s: f64) -> Self {
+        let wall = wall_s.max(1e-9);
+        let generated: u64 = output.metrics.tenants.iter().map(|t| t.generated).sum();
+        Timing {
+            wall_s: round6(wall_s),
+            events_per_s: (output.events as f64 / wall).round(),
+            requests_per_s: (generated as f64 / wall).round(),
+        }
+    }
+}
+
+fn counts(metrics: &TenantMetrics) -> RequestCounts {
+    RequestCounts {
+        generated: metrics.generated,
+        completed: metrics.completed,
+        rejected: metrics.rejected(),
+        dropped: metrics.dropped,
+        timed_out: metrics.timed_out,
+        failed: metrics.failed,
+        in_flight: metrics.in_flight,
+    }
+}
+
+fn latency(metrics: &TenantMetrics) -> LatencyBlock {
+    LatencyBlock {
+        ttft: metrics.ttft.summary(),
+        tpot: metrics.tpot.summary(),
+        e2e: metrics.e2e.summary(),
+        queue_wait: metrics.queue_wait.summary(),
+        network: metrics.network.summary(),
+    }
+}
+
+fn reasons(metrics: &TenantMetrics, names: &[String]) -> BTreeMap<String, u64> {
+    names
+        .iter()
+        .zip(&metrics.rejected_by_reason)
+        .filter(|(_, count)| **count > 0)
+        .map(|(name, count)| (name.clone(), *count))
+        .collect()
+}
+
+impl Summary {
+    pub fn new(output: &RunOutput) -> Self {
+        let scenario = &output.scenario;
+        let metrics = &output.metrics;
+        let overall = metrics.overall();
+        let tenants = scenario
+            .tenants
+            .iter()
+            .zip(&metrics.tenants)
+            .map(|(tenant, tenant_metrics)| {
+                (
+                    tenant.id.clone(),
+                    TenantSummary {
+                        requests: counts(tenant_metrics),
+                        rejected_by_reason: reasons(tenant_metrics, &metrics.reject_reasons),
+                        latency_ms: latency(tenant_metrics),
+                        slo_attainment: round6(tenant_metrics.slo_attainment()),
+                    },
+                )
+            })
+            .collect();
+        let deployments = scenario
+            .deployments
+            .iter()
+            .zip(&metrics.deployments)
+            .map(|(deployment, figures)| {
+                (
+                    deployment.id.clone(),
+                    DeploymentSummary {
+                        model: scenario.models[deployment.model].id.clone(),
+                        site: scenario.sites[deployment.site].id.clone(),
+                        replicas: deployment.replicas,
+                        max_batch: deployment.max_batch,
+                        arrivals: figures.arrivals,
+                        completed: figures.completed,
+                        dropped: figures.dropped,
+                        timed_out: figures.timed_out,
+                        utilization: round6(figures.utilization),
+                        mean_batch: round6(figures.mean_batch),
+                        mean_queue_length: round6(figures.mean_queue_length),
+                    },
+                )
+            })
+            .collect();
+        Summary {
+            scenario: scenario.run.name.clone(),
+            seed: scenario.run.seed,
+            strategy: output.strategy.clone(),
+            simulated_s: round6(scenario.run.duration.as_secs_f64()),
+            warmup_s: round6(scenario.run.warmup.as_secs_f64()),
+            requests: counts(&overall),
+            rejected_by_reason: reasons(&overall, &metrics.reject_reasons),
+            latency_ms: latency(&overall),
+            slo_attainment: round6(overall.slo_attainment()),
+            tenants,
+            deployments,
+            engine: EngineSummary {
+                events: output.events,
+                peak_live_requests: metrics.peak_live_requests,
+            },
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! `least-loaded`: join the shortest queue. The candidate with the fewest queued plus
+//! running requests per replica, with load seen as it is at this instant. Ties go to the
+//! lower network latency, then to the one listed first.
+//!
+//! Load is per replica so that a 40-replica deployment is not starved in favour of a
+//! 2-replica one merely because it holds more requests in absolute terms.
+
+use super::{Candidate, RequestView, Strategy};
+
+pub struct LeastLoaded;
+
+impl Strategy for LeastLoaded {
+    fn pick(&mut self, _request: &RequestView, candidates: &[Candidate]) -> Option<usize> {
+        (0..candidates.len()).min_by(|&a, &b| {
+            let (a, b) = (&candidates[a], &candidates[b]);
+            a.load_per_replica_cmp(b)
+                .then_with(|| a.network_latency.cmp(&b.network_latency))
+                .then_with(|| a.deployment.cmp(&b.deployment))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SimDuration;
+
+    fn candidate(
+        deployment: usize,
+        millis: u64,
+        queued: u32,
+        running: u32,
+        replicas: u32,
+    ) -> Candidate {
+        Candidate {
+            deployment,
+            network_latency: SimDuration::from_millis(millis),
+            queued,
+            running,
+            replicas,
+        }
+    }
+
+    #[test]
+    fn load_per_replica_decides_then_latency() {
+        let request = RequestView {
+            tenant: 0,
+            model: 0,
+            ingress: 0,
+            input_tokens: 1,
+            output_tokens: 1,
+        };
+        // 10 per replica, 5 per replica, 5 per replica but farther.
+        let candidates = [
+            candidate(0, 1, 10, 0, 1),
+            candidate(1, 50, 30, 10, 8),
+            candidate(2, 90, 5, 0, 1),
+        ];
+        assert_eq!(LeastLoaded.pick(&request, &candidates), Some(1));
+    }
+}

@@ -1,0 +1,189 @@
+//! Scenario files: reading, overriding, validating.
+//!
+//! A scenario goes through three stages, in the manner of ripgrep's flags:
+//!
+//! 1. **Document** — the file is parsed as TOML (or JSON, by extension) into a generic
+//!    tree, and `--set PATH=VALUE` overrides are applied to that tree.
+//! 2. **Raw** — the tree is deserialised into [`raw::RawScenario`], plain serde structs
+//!    that deny unknown fields.
+//! 3. **Validated** — [`validate::validate`] parses units, resolves ids to indices, applies
+//!    defaults and checks consistency, giving a [`Scenario`] the simulator can trust.
+//!
+//! Any failure is a [`ScenarioError`] naming the file, the line and column where the
+//! source knows them, the field path (`tenant.bytedance.rate`) and what would be valid.
+
+mod entities;
+mod error;
+mod locate;
+mod overrides;
+pub mod raw;
+mod units;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use entities::*;
+pub use error::{FieldPath, PathError, ScenarioError, Segment};
+pub use units::{parse_bandwidth, parse_duration, parse_rate};
+
+/// The formats a scenario can be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Toml,
+    Json,
+}
+
+impl Format {
+    /// JSON for `.json` files, TOML for anything else.
+    pub fn from_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(extension) if extension.eq_ignore_ascii_case("json") => Format::Json,
+            _ => Format::Toml,
+        }
+    }
+}
+
+/// Reads, overrides and validates the scenario in `path`.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        let mut scenario_error = ScenarioError::new(match error.kind() {
+            std::io::ErrorKind::NotFound => {
+                "no such file; give the path of a scenario file (.toml or .json)".to_string()
+            }
+            std::io::ErrorKind::InvalidData => {
+                "the file is not UTF-8 text; a scenario is a TOML or JSON text file".to_string()
+            }
+            _ => format!("cannot read the file: {error}"),
+        });
+        scenario_error.file = Some(path.to_path_buf());
+        scenario_error
+    })?;
+    let name = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or("scenario");
+    load_text(
+        &text,
+        Format::from_path(path),
+        Some(path.to_path_buf()),
+        name,
+        overrides,
+    )
+}
+
+/// Like [`load`], for text already in memory. `file` is used in messages only.
+pub fn load_text(
+    text: &str,
+    format: Format,
+    file: Option<PathBuf>,
+    default_name: &str,
+    overrides: &[String],
+) -> Result<Scenario, ScenarioError> {
+    let with_file = |mut error: ScenarioError| {
+        error.file = file.clone();
+        error
+    };
+    let mut document = parse_document(text, format).map_err(with_file)?;
+    for spec in overrides {
+        overrides::apply(&mut document, spec).map_err(|mut error| {
+            error.message = format!("in --set {spec:?}: {}", error.message);
+            error
+        })?;
+    }
+    // Located errors point into the file; overridden fields have no place there, so only
+    // paths that still exist in the original text get a line and column.
+    let locate = |path_error: PathError| {
+        let mut error = ScenarioError::new(path_error.message);
+        error.field = Some(locate::display_path(&document, &path_error.path));
+        if format == Format::Toml && !overrides::touches(overrides, &document, &path_error.path) {
+            error.line_column = locate::line_column(text, &path_error.path);
+        }
+        with_file(error)
+    };
+    let raw: raw::RawScenario = deserialize(document.clone()).map_err(locate)?;
+    validate::validate(&raw, default_name).map_err(locate)
+}
+
+fn parse_document(text: &str, format: Format) -> Result<toml::Table, ScenarioError> {
+    match format {
+        Format::Toml => text.parse::<toml::Table>().map_err(|error| {
+            let mut scenario_error =
+                ScenarioError::new(format!("TOML syntax error: {}", error.message().trim()));
+            scenario_error.line_column = error
+                .span()
+                .map(|span| locate::offset_to_line_column(text, span.start));
+            scenario_error
+        }),
+        Format::Json => {
+            let value: serde_json::Value = serde_json::from_str(text).map_err(|error| {
+                let mut scenario_error = ScenarioError::new(format!("JSON syntax error: {error}"));
+                scenario_error.line_column = Some((error.line(), error.column()));
+                scenario_error
+            })?;
+            match json_to_toml(value, &FieldPath::root())? {
+                toml::Value::Table(table) => Ok(table),
+                _ => Err(ScenarioError::new(
+                    "a JSON scenario must be an object at the top level",
+                )),
+            }
+        }
+    }
+}
+
+fn json_to_toml(value: serde_json::Value, path: &FieldPath) -> Result<toml::Value, ScenarioError> {
+    use serde_json::Value as Json;
+    Ok(match value {
+        Json::Null => {
+            let mut error =
+                ScenarioError::new("null is not allowed; leave the field out to use its default");
+            error.field = Some(path.to_string());
+            return Err(error);
+        }
+        Json::Bool(flag) => toml::Value::Boolean(flag),
+        Json::Number(number) => match number.as_i64() {
+            Some(integer) => toml::Value::Integer(integer),
+            None => toml::Value::Float(number.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(text) => toml::Value::String(text),
+        Json::Array(items) => toml::Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| json_to_toml(item, &path.index(index)))
+                .collect::<Result<_, _>>()?,
+        ),
+        Json::Object(entries) => toml::Value::Table(
+            entries
+                .into_iter()
+                .map(|(key, item)| {
+                    let item_path = path.key(&key);
+                    json_to_toml(item, &item_path).map(|value| (key, value))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+/// Deserialises the document into raw structs, keeping the path of any failure.
+fn deserialize(document: toml::Table) -> Result<raw::RawScenario, PathError> {
+    serde_path_to_error::deserialize(toml::Value::Table(document)).map_err(|error| {
+        let mut path = FieldPath::root();
+        for segment in error.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => path = path.index(*index),
+                serde_path_to_error::Segment::Map { key } => path = path.key(key),
+                serde_path_to_error::Segment::Enum { .. }
+                | serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        let message = error.into_inner().to_string();
+        let message = message.trim().to_string();
+        // Point at the misspelt key itself: serde names it between the first backticks.
+        if let Some(rest) = message.strip_prefix("unknown field `")
+            && let Some(end) = rest.find('`')
+        {
+            path = path.key(&rest[..end]);
+        }
+        PathError::new(path, message)
+    })
+}

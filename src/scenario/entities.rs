@@ -1,0 +1,280 @@
+//! The validated scenario: units parsed, ids resolved to indices, defaults applied.
+//!
+//! Everything downstream (topology, demand, serving, routing) reads these types and
+//! never the raw file. Indices refer to positions in the `Scenario`'s vectors.
+
+use crate::distribution::{TimeDistribution, TokenDistribution};
+use crate::engine::SimDuration;
+
+pub type SiteIndex = usize;
+pub type LinkIndex = usize;
+pub type GpuIndex = usize;
+pub type ModelIndex = usize;
+pub type DeploymentIndex = usize;
+pub type TenantIndex = usize;
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub run: RunConfig,
+    pub sites: Vec<Site>,
+    pub links: Vec<Link>,
+    pub gpus: Vec<GpuType>,
+    pub models: Vec<Model>,
+    pub deployments: Vec<Deployment>,
+    pub tenants: Vec<Tenant>,
+    pub policies: Vec<PolicyRule>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub name: String,
+    pub duration: SimDuration,
+    pub warmup: SimDuration,
+    pub seed: u64,
+    pub metrics_interval: SimDuration,
+    /// The routing strategy spec, e.g. `"nearest"` or `"least-loaded"`.
+    pub strategy: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SiteKind {
+    /// Has GPUs: deployments live here.
+    Region,
+    /// A transit point.
+    Hub,
+    /// Where a tenant's traffic enters the network.
+    Ingress,
+}
+
+impl SiteKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SiteKind::Region => "region",
+            SiteKind::Hub => "hub",
+            SiteKind::Ingress => "ingress",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub id: String,
+    pub kind: SiteKind,
+    pub jurisdiction: String,
+    /// (latitude, longitude) in degrees.
+    pub location: Option<(f64, f64)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub id: String,
+    pub ends: (SiteIndex, SiteIndex),
+    /// One-way latency, the same both ways.
+    pub latency: SimDuration,
+    /// Whether `latency` was derived from the sites' great-circle distance.
+    pub latency_derived: bool,
+    /// Extra one-way delay added to each traversal.
+    pub jitter: Option<TimeDistribution>,
+    pub bandwidth_bits_per_s: Option<f64>,
+    pub usd_per_gb: f64,
+    pub up: bool,
+}
+
+impl Link {
+    /// A border crossing joins sites in different jurisdictions.
+    pub fn crosses_border(&self, sites: &[Site]) -> bool {
+        sites[self.ends.0].jurisdiction != sites[self.ends.1].jurisdiction
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GpuType {
+    pub id: String,
+    /// GPUs per replica of this configuration (e.g. 8 for `h100x8`).
+    pub gpus: u32,
+    pub memory_gb: Option<f64>,
+    pub usd_per_gpu_hour: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub id: String,
+    /// Jurisdiction the model comes from (policy may restrict where it is served and to whom).
+    pub origin: Option<String>,
+    pub usd_per_m_input: f64,
+    pub usd_per_m_output: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub id: String,
+    pub model: ModelIndex,
+    pub site: SiteIndex,
+    pub gpu: Option<GpuIndex>,
+    pub replicas: u32,
+    /// Requests a replica serves at once (1 for a plain station).
+    pub max_batch: u32,
+    /// Requests allowed to wait; arrivals beyond it are dropped. `None`: unbounded.
+    pub max_queue: Option<u32>,
+    pub service: ServiceModel,
+}
+
+#[derive(Clone, Debug)]
+pub enum ServiceModel {
+    /// One request per replica, for a sampled time: a queueing-theory station.
+    Plain(TimeDistribution),
+    /// Prefill at a token rate, then batched decode steps.
+    Llm(LlmProfile),
+}
+
+/// The first LLM serving model: prefill runs at `prefill_tokens_per_s`; each decode step
+/// takes `decode_step_base + decode_step_per_seq × batch`.
+#[derive(Clone, Debug)]
+pub struct LlmProfile {
+    pub prefill_tokens_per_s: f64,
+    pub decode_step_base: SimDuration,
+    pub decode_step_per_seq: SimDuration,
+}
+
+impl LlmProfile {
+    /// Time to prefill `tokens` prompt tokens, rounded to the nanosecond.
+    pub fn prefill_time(&self, tokens: u64) -> SimDuration {
+        SimDuration::from_secs_f64(tokens as f64 / self.prefill_tokens_per_s)
+    }
+
+    /// Time of one decode step with `batch` requests in the batch.
+    pub fn decode_step(&self, batch: u32) -> SimDuration {
+        self.decode_step_base + self.decode_step_per_seq.saturating_mul(batch as u64)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub id: String,
+    pub jurisdiction: String,
+    pub tier: String,
+    /// (site, weight) with weights normalised to sum to 1.
+    pub ingress: Vec<(SiteIndex, f64)>,
+    /// Mean arrival rate over a day, requests per second.
+    pub rate_per_s: f64,
+    pub diurnal: Option<Diurnal>,
+    /// (model, weight) with weights normalised to sum to 1.
+    pub models: Vec<(ModelIndex, f64)>,
+    pub input_tokens: TokenDistribution,
+    pub output_tokens: TokenDistribution,
+    pub slo: Slo,
+    /// A request with no first token after this long is abandoned by its client.
+    pub timeout: Option<SimDuration>,
+}
+
+/// A daily cycle of demand, a raised cosine between a trough and a peak.
+///
+/// The shape multiplies the tenant's mean rate and averages to 1 over a day:
+/// `shape(h) = (r + (1 − r)(1 + cos(2π(h − peak)/24))/2) / ((1 + r)/2)`
+/// with `r` the trough-to-peak ratio and `h` the local hour. With r = 0.3 the peak is
+/// 1.54× and the trough 0.46× the mean rate.
+#[derive(Clone, Copy, Debug)]
+pub struct Diurnal {
+    pub peak_hour: f64,
+    pub trough_ratio: f64,
+    pub utc_offset_hours: f64,
+}
+
+impl Diurnal {
+    /// The factor applied to the mean rate at `seconds` since the run started (00:00 UTC).
+    pub fn shape(&self, seconds: f64) -> f64 {
+        let local_hour = seconds / 3600.0 + self.utc_offset_hours;
+        let phase = 2.0 * std::f64::consts::PI * (local_hour - self.peak_hour) / 24.0;
+        let r = self.trough_ratio;
+        (r + (1.0 - r) * (1.0 + phase.cos()) / 2.0) / ((1.0 + r) / 2.0)
+    }
+
+    /// The largest value `shape` takes (at the peak hour).
+    pub fn peak_shape(&self) -> f64 {
+        2.0 / (1.0 + self.trough_ratio)
+    }
+
+    /// ∫ shape(t) dt over [0, seconds], in seconds: the expected count is this times the rate.
+    pub fn integral(&self, seconds: f64) -> f64 {
+        let r = self.trough_ratio;
+        let omega = 2.0 * std::f64::consts::PI / 86400.0;
+        let phase0 = 2.0 * std::f64::consts::PI * (self.utc_offset_hours - self.peak_hour) / 24.0;
+        let cos_part = ((omega * seconds + phase0).sin() - phase0.sin()) / omega;
+        ((r + (1.0 - r) / 2.0) * seconds + (1.0 - r) / 2.0 * cos_part) / ((1.0 + r) / 2.0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Slo {
+    pub ttft: Option<SimDuration>,
+    pub tpot: Option<SimDuration>,
+    pub e2e: Option<SimDuration>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyAction {
+    Allow,
+    Deny,
+}
+
+/// An allow/deny rule. Rules are checked in order; the first whose matchers all match
+/// decides. A request no rule matches is allowed.
+#[derive(Clone, Debug)]
+pub struct PolicyRule {
+    pub id: String,
+    pub action: PolicyAction,
+    pub tenants: Option<Vec<TenantIndex>>,
+    pub tenant_jurisdictions: Option<Vec<String>>,
+    pub tiers: Option<Vec<String>>,
+    pub models: Option<Vec<ModelIndex>>,
+    pub model_origins: Option<Vec<String>>,
+    pub serving_jurisdictions: Option<Vec<String>>,
+}
+
+impl Scenario {
+    /// Expected number of requests generated over the run, from rates and diurnal shapes.
+    pub fn expected_requests(&self) -> f64 {
+        let seconds = self.run.duration.as_secs_f64();
+        self.tenants
+            .iter()
+            .map(|tenant| match &tenant.diurnal {
+                Some(diurnal) => tenant.rate_per_s * diurnal.integral(seconds),
+                None => tenant.rate_per_s * seconds,
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diurnal_shape_averages_to_one_and_peaks_where_told() {
+        let diurnal = Diurnal {
+            peak_hour: 21.0,
+            trough_ratio: 0.3,
+            utc_offset_hours: 8.0,
+        };
+        // Peak at 21:00 local = 13:00 UTC.
+        let at_peak = diurnal.shape(13.0 * 3600.0);
+        let at_trough = diurnal.shape(1.0 * 3600.0);
+        println!(
+            "peak expected {:.4} actual {at_peak:.4}",
+            diurnal.peak_shape()
+        );
+        assert!((at_peak - diurnal.peak_shape()).abs() < 1e-12);
+        assert!((at_trough / at_peak - 0.3).abs() < 1e-12);
+        let day = diurnal.integral(86400.0);
+        println!("integral over a day expected 86400 actual {day}");
+        assert!((day - 86400.0).abs() < 1e-6);
+        // The closed-form integral agrees with a Riemann sum over a partial day.
+        let numeric: f64 = (0..50_000)
+            .map(|i| diurnal.shape((i as f64 + 0.5) * 1.0))
+            .sum();
+        assert!(
+            (numeric - diurnal.integral(50_000.0)).abs() < 1e-3,
+            "{numeric}"
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! The scenario file exactly as written: serde structs with no interpretation yet.
+//!
+//! Quantities with units stay strings (or numbers) here; [`super::validate`] parses them,
+//! resolves ids and applies defaults. Every struct denies unknown fields, so a typo is an
+//! error rather than a silently ignored setting. The field reference is
+//! `scenarios/README.md`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub run: RawRun,
+    #[serde(default)]
+    pub site: Vec<RawSite>,
+    #[serde(default)]
+    pub link: Vec<RawLink>,
+    #[serde(default)]
+    pub gpu: Vec<RawGpu>,
+    #[serde(default)]
+    pub model: Vec<RawModel>,
+    #[serde(default)]
+    pub deployment: Vec<RawDeployment>,
+    #[serde(default)]
+    pub tenant: Vec<RawTenant>,
+    #[serde(default)]
+    pub policy: Vec<RawPolicy>,
+}
+
+/// A number written either bare (`3200`) or with its unit (`"3200/s"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawQuantity {
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    pub name: Option<String>,
+    pub duration: String,
+    pub warmup: Option<String>,
+    pub seed: Option<i64>,
+    pub metrics_interval: Option<String>,
+    pub strategy: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSite {
+    pub id: String,
+    pub kind: String,
+    pub jurisdiction: String,
+    pub location: Option<Vec<f64>>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    pub id: String,
+    pub between: Vec<String>,
+    pub latency: Option<String>,
+    pub route_factor: Option<f64>,
+    pub jitter: Option<RawTimeDistribution>,
+    pub bandwidth: Option<String>,
+    pub usd_per_gb: Option<f64>,
+    pub up: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGpu {
+    pub id: String,
+    pub gpus: Option<u32>,
+    pub memory_gb: Option<f64>,
+    pub usd_per_gpu_hour: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    pub id: String,
+    pub origin: Option<String>,
+    pub usd_per_m_input: Option<f64>,
+    pub usd_per_m_output: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeployment {
+    pub id: String,
+    pub model: String,
+    pub site: String,
+    pub gpu: Option<String>,
+    pub replicas: i64,
+    pub max_batch: Option<i64>,
+    pub max_queue: Option<i64>,
+    pub service: Option<RawTimeDistribution>,
+    pub llm: Option<RawLlm>,
+}
+
+/// The first LLM serving model: prefill at a token rate, decode steps of `base + per_seq × batch`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLlm {
+    pub prefill_tokens_per_s: f64,
+    pub decode_step_base: String,
+    pub decode_step_per_seq: String,
+}
+
+/// A distribution of time spans (service times, jitter).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RawTimeDistribution {
+    Exponential { mean: String },
+    Deterministic { mean: String },
+    Lognormal { median: String, p99: String },
+    Uniform { min: String, max: String },
+}
+
+/// A distribution of token counts.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RawTokenDistribution {
+    Fixed { value: f64 },
+    Uniform { min: f64, max: f64 },
+    Lognormal { median: f64, p99: f64 },
+    Empirical { values: Vec<f64> },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTenant {
+    pub id: String,
+    pub jurisdiction: String,
+    pub tier: Option<String>,
+    pub ingress: BTreeMap<String, f64>,
+    pub rate: RawQuantity,
+    pub diurnal: Option<RawDiurnal>,
+    pub models: BTreeMap<String, f64>,
+    pub input_tokens: Option<RawTokenDistribution>,
+    pub output_tokens: Option<RawTokenDistribution>,
+    pub slo: Option<RawSlo>,
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiurnal {
+    pub peak_hour: f64,
+    pub trough_ratio: f64,
+    #[serde(default)]
+    pub utc_offset: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub ttft: Option<String>,
+    pub tpot: Option<String>,
+    pub e2e: Option<String>,
+}
+
+/// One allow/deny rule. Every matcher present must match; absent matchers match anything.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub id: String,
+    pub action: String,
+    pub tenant: Option<Vec<String>>,
+    pub tenant_jurisdiction: Option<Vec<String>>,
+    pub tier: Option<Vec<String>>,
+    pub model: Option<Vec<String>>,
+    pub model_origin: Option<Vec<String>>,
+    pub serving_jurisdiction: Option<Vec<String>>,
+}

@@ -1,0 +1,398 @@
+//! The provider as a simulation model: demand, routing, network, serving and metrics tied
+//! together behind the engine's [`Model`] trait.
+//!
+//! ```text
+//!  Arrival(tenant) ──► attributes ──► filter → strategy ──► ReachDeployment(request)
+//!        │                                │ no candidate: rejected(reason)      │
+//!        └─ next arrival (lazy)           ▼                                     ▼
+//!                                     terminal            DeploymentState::arrive / replica_done
+//!                                                                   │ Completed / Dropped / TimedOut
+//!                                                                   ▼
+//!                                                        metrics (client-side times), freed
+//! ```
+//!
+//! Times a client sees are computed, not simulated as extra events: the first token
+//! reaches the client `return_latency` after it is produced, and so does the last.
+
+mod metrics;
+
+use crate::demand::TenantDemand;
+use crate::engine::{Context, Model, RngStreams, SimDuration, SimTime, Simulation, StreamRng};
+use crate::request::{Request, RequestId, RequestSlab};
+use crate::routing::{Candidate, RequestView, Strategy, StrategySpec};
+use crate::scenario::{Scenario, SiteIndex};
+use crate::serving::{DeploymentState, Outcome};
+use crate::topology::{PathCache, Topology};
+
+pub use metrics::{RunMetrics, TenantMetrics, TimeseriesRow};
+
+/// Everything that happens, as scheduled in the engine's queue. Small and `Copy`.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// The tenant's next request leaves its ingress.
+    Arrival { tenant: u32 },
+    /// A request reaches its deployment after crossing the network.
+    ReachDeployment { request: RequestId },
+    /// A replica's service or iteration ends.
+    ReplicaDone { deployment: u32, replica: u32 },
+    /// Warm-up is over: statistics start here.
+    WarmupEnd,
+    /// End of a metrics interval.
+    MetricsTick,
+}
+
+/// Why a request was rejected before reaching any deployment.
+pub const REJECT_NO_ROUTE: usize = 0;
+
+/// The candidates for one (tenant, ingress, model), precomputed: policy and reachability
+/// do not change during a run.
+struct RouteChoices {
+    /// (deployment, one-way path latency).
+    candidates: Vec<(u32, SimDuration)>,
+    /// The reason to reject if `candidates` is empty.
+    reject_reason: usize,
+}
+
+pub struct Provider {
+    scenario: Scenario,
+    end: SimTime,
+    warmup: SimTime,
+    demand: Vec<TenantDemand>,
+    deployments: Vec<DeploymentState>,
+    paths: PathCache,
+    /// `route_choices[(tenant × sites + ingress) × models + model]`.
+    route_choices: Vec<Option<RouteChoices>>,
+    strategy: Box<dyn Strategy>,
+    link_jitter_rngs: Vec<StreamRng>,
+    requests: RequestSlab,
+    candidates: Vec<Candidate>,
+    outcomes: Vec<Outcome>,
+    pub metrics: RunMetrics,
+}
+
+/// The result of a run.
+pub struct RunOutput {
+    pub scenario: Scenario,
+    pub strategy: String,
+    pub metrics: RunMetrics,
+    pub events: u64,
+}
+
+/// Reasons a request can be rejected: `no-route`, then `policy:<rule id>` per rule.
+pub fn reject_reasons(scenario: &Scenario) -> Vec<String> {
+    std::iter::once("no-route".to_string())
+        .chain(
+            scenario
+                .policies
+                .iter()
+                .map(|rule| format!("policy:{}", rule.id)),
+        )
+        .collect()
+}
+
+impl Provider {
+    pub fn new(scenario: Scenario, strategy: &StrategySpec) -> Result<Self, String> {
+        let streams = RngStreams::new(scenario.run.seed);
+        let strategy_box = crate::routing::resolve(strategy, streams.stream("router", 0))?;
+        let topology = Topology::new(&scenario.sites, &scenario.links);
+        let mut ingress_sites: Vec<SiteIndex> = scenario
+            .tenants
+            .iter()
+            .flat_map(|tenant| tenant.ingress.iter().map(|&(site, _)| site))
+            .collect();
+        ingress_sites.sort_unstable();
+        ingress_sites.dedup();
+        let deployment_sites: Vec<SiteIndex> =
+            scenario.deployments.iter().map(|d| d.site).collect();
+        let paths = PathCache::new(
+            &topology,
+            scenario.sites.len(),
+            &ingress_sites,
+            &deployment_sites,
+        );
+
+        let site_count = scenario.sites.len();
+        let model_count = scenario.models.len();
+        let mut route_choices: Vec<Option<RouteChoices>> = Vec::new();
+        route_choices.resize_with(scenario.tenants.len() * site_count * model_count, || None);
+        for (tenant_index, tenant) in scenario.tenants.iter().enumerate() {
+            for &(ingress, _) in &tenant.ingress {
+                for &(model, _) in &tenant.models {
+                    let slot = (tenant_index * site_count + ingress) * model_count + model;
+                    route_choices[slot] = Some(route_choices_for(
+                        &scenario,
+                        &paths,
+                        tenant_index,
+                        ingress,
+                        model,
+                    ));
+                }
+            }
+        }
+
+        let demand = scenario
+            .tenants
+            .iter()
+            .enumerate()
+            .map(|(index, tenant)| TenantDemand::new(tenant, index, &streams))
+            .collect();
+        let deployments = scenario
+            .deployments
+            .iter()
+            .enumerate()
+            .map(|(index, deployment)| {
+                DeploymentState::new(index, deployment, streams.stream("service", index as u64))
+            })
+            .collect();
+        let link_jitter_rngs = (0..scenario.links.len())
+            .map(|index| streams.stream("link-jitter", index as u64))
+            .collect();
+        let metrics = RunMetrics::new(&scenario);
+        Ok(Provider {
+            end: SimTime::ZERO + scenario.run.duration,
+            warmup: SimTime::ZERO + scenario.run.warmup,
+            demand,
+            deployments,
+            paths,
+            route_choices,
+            strategy: strategy_box,
+            link_jitter_rngs,
+            requests: RequestSlab::default(),
+            candidates: Vec::new(),
+            outcomes: Vec::new(),
+            metrics,
+            scenario,
+        })
+    }
+
+    fn handle_arrival(&mut self, tenant_index: usize, context: &mut Context<Event>) {
+        let now = context.now();
+        let tenant = &self.scenario.tenants[tenant_index];
+        if let Some(next) = self.demand[tenant_index].next_arrival(tenant, self.end) {
+            context.schedule_at(
+                next,
+                Event::Arrival {
+                    tenant: tenant_index as u32,
+                },
+            );
+        }
+        let attributes = self.demand[tenant_index].attributes(tenant);
+        self.metrics.generated(tenant_index);
+
+        let slot = (tenant_index * self.scenario.sites.len() + attributes.ingress)
+            * self.scenario.models.len()
+            + attributes.model;
+        let choices = self.route_choices[slot]
+            .as_ref()
+            .expect("route choices exist for every tenant ingress and model");
+        self.candidates.clear();
+        for &(deployment, latency) in &choices.candidates {
+            let state = &self.deployments[deployment as usize];
+            self.candidates.push(Candidate {
+                deployment: deployment as usize,
+                network_latency: latency,
+                queued: state.queued(),
+                running: state.running(),
+                replicas: self.scenario.deployments[deployment as usize].replicas,
+            });
+        }
+        let view = RequestView {
+            tenant: tenant_index,
+            model: attributes.model,
+            ingress: attributes.ingress,
+            input_tokens: attributes.input_tokens,
+            output_tokens: attributes.output_tokens,
+        };
+        let Some(position) = self.strategy.pick(&view, &self.candidates) else {
+            let reason = choices.reject_reason;
+            self.metrics
+                .rejected(tenant_index, reason, now >= self.warmup);
+            return;
+        };
+        let chosen = self.candidates[position];
+        let path = self
+            .paths
+            .path(attributes.ingress, chosen.deployment)
+            .expect("candidates are reachable");
+        let mut forward = path.latency;
+        let mut backward = path.latency;
+        for &link in &path.links {
+            if let Some(jitter) = &self.scenario.links[link].jitter {
+                forward += jitter.sample(&mut self.link_jitter_rngs[link]);
+                backward += jitter.sample(&mut self.link_jitter_rngs[link]);
+            }
+            self.metrics.link_requests[link] += 1;
+        }
+        let deadline = match tenant.timeout {
+            Some(timeout) => now + timeout,
+            None => SimTime::MAX,
+        };
+        let id = self.requests.insert(Request {
+            tenant: tenant_index as u32,
+            model: attributes.model as u32,
+            ingress: attributes.ingress as u32,
+            deployment: chosen.deployment as u32,
+            input_tokens: attributes.input_tokens,
+            output_tokens: attributes.output_tokens,
+            created: now,
+            deadline,
+            forward_latency: forward,
+            return_latency: backward,
+            ..Request::default()
+        });
+        context.schedule_in(forward, Event::ReachDeployment { request: id });
+    }
+
+    fn finish_outcomes(&mut self) {
+        for outcome in self.outcomes.drain(..) {
+            let id = match outcome {
+                Outcome::Completed(id) | Outcome::Dropped(id) | Outcome::TimedOut(id) => id,
+            };
+            let record = *self.requests.get(id);
+            let tenant = &self.scenario.tenants[record.tenant as usize];
+            match outcome {
+                Outcome::Completed(_) => self.metrics.completed(&record, tenant, self.warmup),
+                Outcome::Dropped(_) => self.metrics.dropped(&record, self.warmup),
+                Outcome::TimedOut(_) => self.metrics.timed_out(&record, self.warmup),
+            }
+            self.requests.remove(id);
+        }
+    }
+
+    /// Closes the books at the end of the run and checks conservation.
+    pub fn finish(&mut self) -> Result<(), String> {
+        for deployment in &mut self.deployments {
+            deployment.settle(self.end);
+        }
+        self.metrics
+            .finish(&self.deployments, &self.requests, self.end)
+    }
+}
+
+/// Filter step for one (tenant, ingress, model): deployments that serve the model, that
+/// policy allows, and that are reachable.
+fn route_choices_for(
+    scenario: &Scenario,
+    paths: &PathCache,
+    tenant: usize,
+    ingress: SiteIndex,
+    model: usize,
+) -> RouteChoices {
+    let mut candidates = Vec::new();
+    let mut reject_reason = REJECT_NO_ROUTE;
+    for (index, deployment) in scenario.deployments.iter().enumerate() {
+        if deployment.model != model {
+            continue;
+        }
+        let Some(path) = paths.path(ingress, index) else {
+            continue;
+        };
+        if let Some(rule) = crate::policy::denying_rule(scenario, tenant, model, deployment.site) {
+            if reject_reason == REJECT_NO_ROUTE {
+                reject_reason = 1 + rule;
+            }
+            continue;
+        }
+        candidates.push((index as u32, path.latency));
+    }
+    RouteChoices {
+        candidates,
+        reject_reason,
+    }
+}
+
+impl Model for Provider {
+    type Event = Event;
+
+    fn handle(&mut self, event: Event, context: &mut Context<Event>) {
+        match event {
+            Event::Arrival { tenant } => self.handle_arrival(tenant as usize, context),
+            Event::ReachDeployment { request } => {
+                let deployment = self.requests.get(request).deployment as usize;
+                self.deployments[deployment].arrive(
+                    request,
+                    context,
+                    &mut self.requests,
+                    &mut self.outcomes,
+                );
+                self.finish_outcomes();
+            }
+            Event::ReplicaDone {
+                deployment,
+                replica,
+            } => {
+                self.deployments[deployment as usize].replica_done(
+                    replica,
+                    context,
+                    &mut self.requests,
+                    &mut self.outcomes,
+                );
+                self.finish_outcomes();
+            }
+            Event::WarmupEnd => self.metrics.warmup_end(&self.deployments, context.now()),
+            Event::MetricsTick => {
+                let now = context.now();
+                self.metrics.tick(&self.deployments, now);
+                let next = now + self.scenario.run.metrics_interval;
+                if next <= self.end {
+                    context.schedule_at(next, Event::MetricsTick);
+                } else if now < self.end {
+                    // A last, shorter interval up to the end of the run.
+                    context.schedule_at(self.end, Event::MetricsTick);
+                }
+            }
+        }
+    }
+}
+
+/// Runs a validated scenario with the given strategy spec and returns what it measured.
+/// Fails (an internal error) if conservation does not hold.
+pub fn run(scenario: Scenario, strategy: &StrategySpec) -> Result<RunOutput, String> {
+    let strategy_text = strategy_text(strategy);
+    let mut provider = Provider::new(scenario, strategy)?;
+    let end = provider.end;
+    let warmup = provider.warmup;
+    let mut first_arrivals = Vec::with_capacity(provider.demand.len());
+    for (index, demand) in provider.demand.iter_mut().enumerate() {
+        if let Some(first) = demand.next_arrival(&provider.scenario.tenants[index], end) {
+            first_arrivals.push((first, index));
+        }
+    }
+    let interval = provider.scenario.run.metrics_interval;
+    let mut simulation = Simulation::new(provider);
+    // Capacity exists from t = 0 (DeploymentState::new); arrivals are scheduled after it.
+    simulation.schedule_at(warmup, Event::WarmupEnd);
+    simulation.schedule_at((SimTime::ZERO + interval).min(end), Event::MetricsTick);
+    for (time, tenant) in first_arrivals {
+        simulation.schedule_at(
+            time,
+            Event::Arrival {
+                tenant: tenant as u32,
+            },
+        );
+    }
+    simulation.run_until(end);
+    let events = simulation.events_processed();
+    let mut provider = simulation.into_model();
+    provider.finish()?;
+    Ok(RunOutput {
+        strategy: strategy_text,
+        metrics: provider.metrics,
+        scenario: provider.scenario,
+        events,
+    })
+}
+
+/// The spec as text, as it was written (`name` or `name[k=v,...]`).
+pub fn strategy_text(spec: &StrategySpec) -> String {
+    if spec.parameters.is_empty() {
+        spec.name.clone()
+    } else {
+        let parameters: Vec<String> = spec
+            .parameters
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        format!("{}[{}]", spec.name, parameters.join(","))
+    }
+}

@@ -1,0 +1,343 @@
+//! What a run measures, per tenant, per deployment, per link and over time.
+//!
+//! Counters cover the whole run; latency statistics and SLO attainment cover requests
+//! created after warm-up; utilisation and mean batch cover the time after warm-up.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::metrics::LatencyStats;
+use crate::request::{Request, RequestSlab};
+use crate::scenario::{Scenario, Tenant};
+use crate::serving::DeploymentState;
+
+/// Measurements of one tenant (or, merged, of all tenants).
+#[derive(Clone, Default)]
+pub struct TenantMetrics {
+    pub generated: u64,
+    pub completed: u64,
+    /// Rejections by reason index (see `simulator::reject_reasons`).
+    pub rejected_by_reason: Vec<u64>,
+    pub dropped: u64,
+    pub timed_out: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+    pub ttft: LatencyStats,
+    pub tpot: LatencyStats,
+    pub e2e: LatencyStats,
+    pub queue_wait: LatencyStats,
+    pub network: LatencyStats,
+    /// Requests created after warm-up that ended (any terminal state) …
+    pub slo_judged: u64,
+    /// … and those of them that completed within every SLO the tenant has.
+    pub slo_met: u64,
+    interval_generated: u64,
+    interval_completed: u64,
+}
+
+impl TenantMetrics {
+    pub fn rejected(&self) -> u64 {
+        self.rejected_by_reason.iter().sum()
+    }
+
+    pub fn terminal(&self) -> u64 {
+        self.completed + self.rejected() + self.dropped + self.timed_out + self.failed
+    }
+
+    /// Fraction of judged requests that met their SLO; 1 when nothing was judged.
+    pub fn slo_attainment(&self) -> f64 {
+        if self.slo_judged == 0 {
+            1.0
+        } else {
+            self.slo_met as f64 / self.slo_judged as f64
+        }
+    }
+
+    pub fn merge(&mut self, other: &TenantMetrics) {
+        self.generated += other.generated;
+        self.completed += other.completed;
+        if self.rejected_by_reason.len() < other.rejected_by_reason.len() {
+            self.rejected_by_reason
+                .resize(other.rejected_by_reason.len(), 0);
+        }
+        for (mine, theirs) in self
+            .rejected_by_reason
+            .iter_mut()
+            .zip(&other.rejected_by_reason)
+        {
+            *mine += theirs;
+        }
+        self.dropped += other.dropped;
+        self.timed_out += other.timed_out;
+        self.failed += other.failed;
+        self.in_flight += other.in_flight;
+        self.ttft.merge(&other.ttft);
+        self.tpot.merge(&other.tpot);
+        self.e2e.merge(&other.e2e);
+        self.queue_wait.merge(&other.queue_wait);
+        self.network.merge(&other.network);
+        self.slo_judged += other.slo_judged;
+        self.slo_met += other.slo_met;
+    }
+}
+
+/// Per-deployment figures over the measured window (after warm-up).
+#[derive(Clone, Debug, Default)]
+pub struct DeploymentMetrics {
+    pub arrivals: u64,
+    pub completed: u64,
+    pub dropped: u64,
+    pub timed_out: u64,
+    /// Busy replica-time / (replicas × window).
+    pub utilization: f64,
+    /// Requests resident per busy replica, time-averaged.
+    pub mean_batch: f64,
+    /// Time-averaged queue length.
+    pub mean_queue_length: f64,
+}
+
+/// One row of timeseries.csv.
+#[derive(Clone, Debug)]
+pub struct TimeseriesRow {
+    pub time_s: f64,
+    pub kind: &'static str,
+    pub entity: u32,
+    pub arrivals: u64,
+    pub completions: u64,
+    pub queue_length: Option<u64>,
+    pub utilization: Option<f64>,
+    pub mean_batch: Option<f64>,
+}
+
+/// Integrals captured at some instant, to take differences over a window.
+#[derive(Clone, Copy, Default)]
+struct IntegralMark {
+    time: SimTime,
+    busy: u128,
+    resident: u128,
+    queue: u128,
+    arrivals: u64,
+    completed: u64,
+}
+
+impl IntegralMark {
+    fn take(deployment: &DeploymentState, now: SimTime) -> Self {
+        IntegralMark {
+            time: now,
+            busy: deployment.busy_replicas.area_at(now),
+            resident: deployment.resident_requests.area_at(now),
+            queue: deployment.queue_length.area_at(now),
+            arrivals: deployment.arrivals,
+            completed: deployment.completed,
+        }
+    }
+}
+
+pub struct RunMetrics {
+    pub tenants: Vec<TenantMetrics>,
+    pub deployments: Vec<DeploymentMetrics>,
+    /// Requests routed over each link (counted once per request, both directions).
+    pub link_requests: Vec<u64>,
+    pub reject_reasons: Vec<String>,
+    pub timeseries: Vec<TimeseriesRow>,
+    pub peak_live_requests: usize,
+    replicas: Vec<u32>,
+    warmup_marks: Vec<IntegralMark>,
+    interval_marks: Vec<IntegralMark>,
+}
+
+fn ratio(numerator: u128, denominator: u128) -> f64 {
+    if denominator == 0 {
+        0.0
+    } else {
+        numerator as f64 / denominator as f64
+    }
+}
+
+impl RunMetrics {
+    pub fn new(scenario: &Scenario) -> Self {
+        let reasons = super::reject_reasons(scenario);
+        let tenant = TenantMetrics {
+            rejected_by_reason: vec![0; reasons.len()],
+            ..TenantMetrics::default()
+        };
+        RunMetrics {
+            tenants: vec![tenant; scenario.tenants.len()],
+            deployments: vec![DeploymentMetrics::default(); scenario.deployments.len()],
+            link_requests: vec![0; scenario.links.len()],
+            reject_reasons: reasons,
+            timeseries: Vec::new(),
+            peak_live_requests: 0,
+            replicas: scenario.deployments.iter().map(|d| d.replicas).collect(),
+            warmup_marks: vec![IntegralMark::default(); scenario.deployments.len()],
+            interval_marks: vec![IntegralMark::default(); scenario.deployments.len()],
+        }
+    }
+
+    pub fn generated(&mut self, tenant: usize) {
+        let metrics = &mut self.tenants[tenant];
+        metrics.generated += 1;
+        metrics.interval_generated += 1;
+    }
+
+    /// A rejected request after warm-up counts against SLO attainment: it got no answer.
+    pub fn rejected(&mut self, tenant: usize, reason: usize, after_warmup: bool) {
+        let metrics = &mut self.tenants[tenant];
+        metrics.rejected_by_reason[reason] += 1;
+        if after_warmup {
+            metrics.slo_judged += 1;
+        }
+    }
+
+    pub fn dropped(&mut self, request: &Request, warmup: SimTime) {
+        let metrics = &mut self.tenants[request.tenant as usize];
+        metrics.dropped += 1;
+        if request.created >= warmup {
+            metrics.slo_judged += 1;
+        }
+    }
+
+    pub fn timed_out(&mut self, request: &Request, warmup: SimTime) {
+        let metrics = &mut self.tenants[request.tenant as usize];
+        metrics.timed_out += 1;
+        if request.created >= warmup {
+            metrics.slo_judged += 1;
+        }
+    }
+
+    pub fn completed(&mut self, request: &Request, tenant: &Tenant, warmup: SimTime) {
+        let metrics = &mut self.tenants[request.tenant as usize];
+        metrics.completed += 1;
+        metrics.interval_completed += 1;
+        if request.created < warmup {
+            return;
+        }
+        let ttft = (request.first_token_at + request.return_latency) - request.created;
+        let e2e = (request.last_token_at + request.return_latency) - request.created;
+        let queue_wait = request.service_start - request.arrived_at_deployment;
+        let network = request.forward_latency + request.return_latency;
+        metrics.ttft.record(ttft);
+        metrics.e2e.record(e2e);
+        metrics.queue_wait.record(queue_wait);
+        metrics.network.record(network);
+        let tpot = (request.output_tokens > 1).then(|| {
+            let decode = request.last_token_at - request.first_token_at;
+            SimDuration::from_nanos(decode.as_nanos() / (request.output_tokens as u64 - 1))
+        });
+        if let Some(tpot) = tpot {
+            metrics.tpot.record(tpot);
+        }
+        let within = |value: Option<SimDuration>, limit: Option<SimDuration>| match (value, limit) {
+            (Some(value), Some(limit)) => value <= limit,
+            _ => true,
+        };
+        metrics.slo_judged += 1;
+        if within(Some(ttft), tenant.slo.ttft)
+            && within(tpot, tenant.slo.tpot)
+            && within(Some(e2e), tenant.slo.e2e)
+        {
+            metrics.slo_met += 1;
+        }
+    }
+
+    pub fn warmup_end(&mut self, deployments: &[DeploymentState], now: SimTime) {
+        for (index, deployment) in deployments.iter().enumerate() {
+            self.warmup_marks[index] = IntegralMark::take(deployment, now);
+        }
+    }
+
+    /// Closes a metrics interval: one row per deployment and per tenant.
+    pub fn tick(&mut self, deployments: &[DeploymentState], now: SimTime) {
+        let time_s = now.as_secs_f64();
+        for (index, deployment) in deployments.iter().enumerate() {
+            let mark = IntegralMark::take(deployment, now);
+            let previous = std::mem::replace(&mut self.interval_marks[index], mark);
+            let window = now.saturating_since(previous.time).as_nanos() as u128;
+            let busy = mark.busy - previous.busy;
+            self.timeseries.push(TimeseriesRow {
+                time_s,
+                kind: "deployment",
+                entity: index as u32,
+                arrivals: mark.arrivals - previous.arrivals,
+                completions: mark.completed - previous.completed,
+                queue_length: Some(deployment.queue_length.level()),
+                utilization: Some(ratio(busy, window * self.replicas[index] as u128)),
+                mean_batch: Some(ratio(mark.resident - previous.resident, busy)),
+            });
+        }
+        for (index, tenant) in self.tenants.iter_mut().enumerate() {
+            self.timeseries.push(TimeseriesRow {
+                time_s,
+                kind: "tenant",
+                entity: index as u32,
+                arrivals: std::mem::take(&mut tenant.interval_generated),
+                completions: std::mem::take(&mut tenant.interval_completed),
+                queue_length: None,
+                utilization: None,
+                mean_batch: None,
+            });
+        }
+    }
+
+    /// Final figures, in-flight counts, and the conservation check.
+    pub fn finish(
+        &mut self,
+        deployments: &[DeploymentState],
+        requests: &RequestSlab,
+        end: SimTime,
+    ) -> Result<(), String> {
+        for (index, deployment) in deployments.iter().enumerate() {
+            let start = self.warmup_marks[index];
+            let finish = IntegralMark::take(deployment, end);
+            let window = end.saturating_since(start.time).as_nanos() as u128;
+            let busy = finish.busy - start.busy;
+            let replicas = self.replicas[index] as u128;
+            let utilization = ratio(busy, window * replicas);
+            if utilization > 1.0 + 1e-12 {
+                return Err(format!(
+                    "deployment {index}: utilisation {utilization} exceeds 1"
+                ));
+            }
+            self.deployments[index] = DeploymentMetrics {
+                arrivals: deployment.arrivals,
+                completed: deployment.completed,
+                dropped: deployment.dropped,
+                timed_out: deployment.timed_out,
+                utilization,
+                mean_batch: ratio(finish.resident - start.resident, busy),
+                mean_queue_length: ratio(finish.queue - start.queue, window),
+            };
+        }
+        for request in requests.live_requests() {
+            self.tenants[request.tenant as usize].in_flight += 1;
+        }
+        self.peak_live_requests = requests.capacity_used();
+        // Conservation: every generated request ended exactly once or is still in flight.
+        for (index, tenant) in self.tenants.iter().enumerate() {
+            let accounted = tenant.terminal() + tenant.in_flight;
+            if accounted != tenant.generated {
+                return Err(format!(
+                    "conservation violated for tenant {index}: generated {} but completed {} + rejected {} + dropped {} + timed_out {} + failed {} + in_flight {} = {accounted}",
+                    tenant.generated,
+                    tenant.completed,
+                    tenant.rejected(),
+                    tenant.dropped,
+                    tenant.timed_out,
+                    tenant.failed,
+                    tenant.in_flight
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// All tenants merged.
+    pub fn overall(&self) -> TenantMetrics {
+        let mut total = TenantMetrics {
+            rejected_by_reason: vec![0; self.reject_reasons.len()],
+            ..TenantMetrics::default()
+        };
+        for tenant in &self.tenants {
+            total.merge(tenant);
+        }
+        total
+    }
+}
