@@ -87,7 +87,7 @@ pub fn load_text(
     for spec in overrides {
         overrides::apply(&mut document, spec).map_err(|mut error| {
             error.message = format!("in --set {spec:?}: {}", error.message);
-            error
+            with_file(error)
         })?;
     }
     // Located errors point into the file; overridden fields have no place there, so only
@@ -176,14 +176,9 @@ fn deserialize(document: toml::Table) -> Result<raw::RawScenario, PathError> {
                 | serde_path_to_error::Segment::Unknown => {}
             }
         }
+        // The first line only: toml appends "in `table.field`", which the path already says.
         let message = error.into_inner().to_string();
-        let message = message.trim().to_string();
-        // Point at the misspelt key itself: serde names it between the first backticks.
-        if let Some(rest) = message.strip_prefix("unknown field `")
-            && let Some(end) = rest.find('`')
-        {
-            path = path.key(&rest[..end]);
-        }
+        let message = message.lines().next().unwrap_or("").trim().to_string();
         PathError::new(path, message)
     })
 }

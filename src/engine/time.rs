@@ -119,9 +119,21 @@ impl fmt::Display for SimTime {
     }
 }
 
+/// Human units, as a scenario would write them: `250ms`, `1.5s`, `10m`, `24h`.
 impl fmt::Display for SimDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.3}ms", self.as_millis_f64())
+        let nanos = self.0 as f64;
+        let (value, unit) = match self.0 {
+            0..1_000 => (nanos, "ns"),
+            1_000..1_000_000 => (nanos / 1e3, "us"),
+            1_000_000..1_000_000_000 => (nanos / 1e6, "ms"),
+            1_000_000_000..60_000_000_000 => (nanos / 1e9, "s"),
+            60_000_000_000..3_600_000_000_000 => (nanos / 6e10, "m"),
+            _ => (nanos / 3.6e12, "h"),
+        };
+        let text = format!("{value:.3}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        write!(f, "{text}{unit}")
     }
 }
 
@@ -136,6 +148,25 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(-3.0).as_nanos(), 0);
         assert_eq!(SimDuration::from_secs_f64(f64::NAN).as_nanos(), 0);
         assert_eq!(SimDuration::from_secs_f64(1e30).as_nanos(), u64::MAX);
+    }
+
+    #[test]
+    fn durations_display_in_human_units() {
+        let shown: Vec<String> = [
+            0,
+            999,
+            1_500,
+            250_000_000,
+            1_500_000_000,
+            600_000_000_000,
+            86_400_000_000_000,
+        ]
+        .map(|nanos| SimDuration::from_nanos(nanos).to_string())
+        .to_vec();
+        assert_eq!(
+            shown,
+            ["0ns", "999ns", "1.5us", "250ms", "1.5s", "10m", "24h"]
+        );
     }
 
     #[test]

@@ -1,0 +1,13 @@
+//! strait's integration tests, one binary with a module per concern.
+//!
+//! Heavy statistical tests simulate millions of requests; run them with
+//! `cargo test --release` (the README's test command).
+
+mod common;
+
+mod bad_input;
+mod cli;
+mod conservation;
+mod determinism;
+mod llm_closed_form;
+mod queueing;
