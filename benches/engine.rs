@@ -1,1 +1,71 @@
-fn main() {}
+//! Criterion benchmarks: the event queue under a steady "hold" load at several sizes, and
+//! whole runs of the shipped scenarios (shortened).
+//!
+//! ```text
+//! cargo bench --bench engine
+//! ```
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rand::{RngExt, SeedableRng};
+use strait::engine::{EventQueue, SimTime, StreamRng};
+use strait::routing::StrategySpec;
+
+/// The classic hold model: the queue stays at `size` events; each operation pops the
+/// earliest and pushes one a random time later.
+fn event_queue(c: &mut Criterion) {
+    let mut group = c.benchmark_group("event_queue_hold");
+    for size in [16usize, 1_024, 65_536] {
+        group.throughput(Throughput::Elements(1));
+        group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, &size| {
+            let mut rng = StreamRng::seed_from_u64(1);
+            let mut queue = EventQueue::new();
+            for i in 0..size {
+                queue.push(SimTime::from_nanos(rng.random_range(0..1_000_000)), i as u32);
+            }
+            b.iter(|| {
+                let (time, event) = queue.pop().expect("queue is never empty");
+                queue.push(SimTime::from_nanos(time.as_nanos() + rng.random_range(0..1_000_000)), event);
+                black_box(event)
+            });
+        });
+    }
+    group.finish();
+}
+
+fn load(name: &str, overrides: &[&str]) -> strait::scenario::Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    strait::scenario::load(&path, &overrides).expect("shipped scenario is valid")
+}
+
+fn whole_runs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("whole_run");
+    group.sample_size(10);
+    let cases = [
+        ("quickstart_10min", "quickstart.toml", vec!["run.duration=10m", "run.warmup=1m"]),
+        ("mmc_10min", "mmc.toml", vec!["run.duration=10m", "run.warmup=1m"]),
+    ];
+    for (label, file, overrides) in cases {
+        let scenario = load(file, &overrides);
+        let spec = StrategySpec::parse(&scenario.run.strategy).expect("valid strategy");
+        // Throughput in simulated requests: measured once, the count is deterministic.
+        let requests: u64 = strait::simulator::run(scenario.clone(), &spec)
+            .expect("run")
+            .metrics
+            .tenants
+            .iter()
+            .map(|t| t.generated)
+            .sum();
+        group.throughput(Throughput::Elements(requests));
+        group.bench_function(label, |b| {
+            b.iter(|| black_box(strait::simulator::run(scenario.clone(), &spec).expect("run").events))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, event_queue, whole_runs);
+criterion_main!(benches);

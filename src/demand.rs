@@ -12,7 +12,7 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
-use crate::engine::{RngStreams, SimTime, StreamRng};
+use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
 use crate::scenario::{ModelIndex, SiteIndex, Tenant};
 
 /// What a new request asks for.
@@ -33,6 +33,8 @@ pub struct TenantDemand {
     /// Time of the last candidate, in (fractional) nanoseconds, kept as f64 so that very
     /// short gaps accumulate without rounding bias.
     clock_ns: f64,
+    /// Seconds from 00:00 UTC to simulated time zero (the run's `start`).
+    start_s: f64,
     cumulative_ingress: Vec<(SiteIndex, f64)>,
     cumulative_models: Vec<(ModelIndex, f64)>,
 }
@@ -62,13 +64,14 @@ fn pick<T: Copy>(cumulative: &[(T, f64)], draw: f64) -> T {
 }
 
 impl TenantDemand {
-    pub fn new(tenant: &Tenant, tenant_index: usize, streams: &RngStreams) -> Self {
+    pub fn new(tenant: &Tenant, tenant_index: usize, streams: &RngStreams, start: SimDuration) -> Self {
         let peak_shape = tenant.diurnal.map(|d| d.peak_shape()).unwrap_or(1.0);
         TenantDemand {
             arrivals: streams.stream("tenant-arrivals", tenant_index as u64),
             attributes: streams.stream("tenant-attributes", tenant_index as u64),
             peak_rate_per_ns: tenant.rate_per_s * peak_shape / 1e9,
             clock_ns: 0.0,
+            start_s: start.as_secs_f64(),
             cumulative_ingress: cumulative(&tenant.ingress),
             cumulative_models: cumulative(&tenant.models),
         }
@@ -86,7 +89,7 @@ impl TenantDemand {
             let accept = match &tenant.diurnal {
                 None => true,
                 Some(diurnal) => {
-                    let ratio = diurnal.shape(self.clock_ns / 1e9) / diurnal.peak_shape();
+                    let ratio = diurnal.shape(self.start_s + self.clock_ns / 1e9) / diurnal.peak_shape();
                     self.arrivals.random::<f64>() < ratio
                 }
             };

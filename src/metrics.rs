@@ -93,7 +93,8 @@ impl LatencyStats {
         if self.count == 0 {
             return LatencySummary::default();
         }
-        let millis = |nanos: u64| round6(nanos as f64 / 1e6);
+        // A histogram bucket reports its upper edge, which may exceed the exact maximum.
+        let millis = |nanos: u64| round6(nanos.min(self.max_ns) as f64 / 1e6);
         LatencySummary {
             count: self.count,
             mean: round6(self.mean_ns() / 1e6),

@@ -119,9 +119,11 @@ impl DeploymentState {
         let now = context.now();
         self.arrivals += 1;
         requests.get_mut(request).arrived_at_deployment = now;
-        if self.idle.is_empty()
-            && let Some(limit) = self.max_queue
-            && self.queue.len() >= limit as usize
+        // Requests the replicas can still take at their next iteration do not count as
+        // waiting beyond capacity: only those beyond every free batch slot do.
+        let capacity = self.replicas.len() * self.max_batch as usize;
+        if let Some(limit) = self.max_queue
+            && self.queue.len() + self.resident as usize >= capacity + limit as usize
         {
             self.dropped += 1;
             outcomes.push(Outcome::Dropped(request));
@@ -146,7 +148,9 @@ impl DeploymentState {
     ) {
         let now = context.now();
         let state = &mut self.replicas[replica as usize];
+        // Requests leaving the replica, and how many of them completed.
         let mut finished = 0u32;
+        let mut completed = 0u32;
         if !state.prefilling.is_empty() {
             // Plain service, or an LLM prefill: every member gets its first token.
             for &id in &state.prefilling {
@@ -154,11 +158,19 @@ impl DeploymentState {
                 record.tokens_done = 1;
                 record.first_token_at = now;
                 record.last_token_at = now;
+                if now + record.return_latency > record.deadline {
+                    // The client gave up before this first token could reach it.
+                    self.timed_out += 1;
+                    outcomes.push(Outcome::TimedOut(id));
+                    finished += 1;
+                    continue;
+                }
                 let done =
                     matches!(self.service, ServiceModel::Plain(_)) || record.output_tokens <= 1;
                 if done {
                     outcomes.push(Outcome::Completed(id));
                     finished += 1;
+                    completed += 1;
                 } else {
                     state.decoding.push(id);
                 }
@@ -175,6 +187,7 @@ impl DeploymentState {
                 if record.tokens_done >= record.output_tokens {
                     outcomes.push(Outcome::Completed(id));
                     finished += 1;
+                    completed += 1;
                     // Order within a batch does not matter; keep removal O(1).
                     state.decoding.swap_remove(position);
                 } else {
@@ -182,7 +195,7 @@ impl DeploymentState {
                 }
             }
         }
-        self.completed += finished as u64;
+        self.completed += completed as u64;
         self.resident -= finished;
         self.resident_requests.set(now, self.resident as u64);
         self.start_iteration(replica, context, requests, outcomes);

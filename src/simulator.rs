@@ -134,7 +134,7 @@ impl Provider {
             .tenants
             .iter()
             .enumerate()
-            .map(|(index, tenant)| TenantDemand::new(tenant, index, &streams))
+            .map(|(index, tenant)| TenantDemand::new(tenant, index, &streams, scenario.run.start))
             .collect();
         let deployments = scenario
             .deployments

@@ -29,6 +29,9 @@ pub struct Scenario {
 pub struct RunConfig {
     pub name: String,
     pub duration: SimDuration,
+    /// Time of day (UTC) at which simulated time 0 falls: diurnal shapes are read at
+    /// `start + t`. `"12h"` starts the run at noon UTC.
+    pub start: SimDuration,
     pub warmup: SimDuration,
     pub seed: u64,
     pub metrics_interval: SimDuration,
@@ -92,6 +95,7 @@ pub struct GpuType {
     pub id: String,
     /// GPUs per replica of this configuration (e.g. 8 for `h100x8`).
     pub gpus: u32,
+    /// Memory of one GPU, in GB (e.g. 80 for an H100 SXM). Recorded for KV-cache sizing.
     pub memory_gb: Option<f64>,
     pub usd_per_gpu_hour: f64,
 }
@@ -163,7 +167,10 @@ pub struct Tenant {
     pub input_tokens: TokenDistribution,
     pub output_tokens: TokenDistribution,
     pub slo: Slo,
-    /// A request with no first token after this long is abandoned by its client.
+    /// A client abandons a request whose first token has not reached it this long after
+    /// it was sent. Checked when a replica takes the request from the queue (an abandoned
+    /// request is skipped without service) and when its first token is produced (if that
+    /// token would arrive too late, the request ends `timed_out`).
     pub timeout: Option<SimDuration>,
 }
 
@@ -181,7 +188,7 @@ pub struct Diurnal {
 }
 
 impl Diurnal {
-    /// The factor applied to the mean rate at `seconds` since the run started (00:00 UTC).
+    /// The factor applied to the mean rate at `seconds` after 00:00 UTC of the first day.
     pub fn shape(&self, seconds: f64) -> f64 {
         let local_hour = seconds / 3600.0 + self.utc_offset_hours;
         let phase = 2.0 * std::f64::consts::PI * (local_hour - self.peak_hour) / 24.0;
@@ -194,7 +201,8 @@ impl Diurnal {
         2.0 / (1.0 + self.trough_ratio)
     }
 
-    /// ∫ shape(t) dt over [0, seconds], in seconds: the expected count is this times the rate.
+    /// ∫ shape(t) dt over [0, seconds] (t from 00:00 UTC), in seconds: the expected count
+    /// is this times the rate.
     pub fn integral(&self, seconds: f64) -> f64 {
         let r = self.trough_ratio;
         let omega = 2.0 * std::f64::consts::PI / 86400.0;
@@ -234,11 +242,14 @@ pub struct PolicyRule {
 impl Scenario {
     /// Expected number of requests generated over the run, from rates and diurnal shapes.
     pub fn expected_requests(&self) -> f64 {
+        let start = self.run.start.as_secs_f64();
         let seconds = self.run.duration.as_secs_f64();
         self.tenants
             .iter()
             .map(|tenant| match &tenant.diurnal {
-                Some(diurnal) => tenant.rate_per_s * diurnal.integral(seconds),
+                Some(diurnal) => {
+                    tenant.rate_per_s * (diurnal.integral(start + seconds) - diurnal.integral(start))
+                }
                 None => tenant.rate_per_s * seconds,
             })
             .sum()

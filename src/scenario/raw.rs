@@ -42,6 +42,7 @@ pub enum RawQuantity {
 pub struct RawRun {
     pub name: Option<String>,
     pub duration: String,
+    pub start: Option<String>,
     pub warmup: Option<String>,
     pub seed: Option<i64>,
     pub metrics_interval: Option<String>,
