@@ -23,11 +23,17 @@ fn event_queue(c: &mut Criterion) {
             let mut rng = StreamRng::seed_from_u64(1);
             let mut queue = EventQueue::new();
             for i in 0..size {
-                queue.push(SimTime::from_nanos(rng.random_range(0..1_000_000)), i as u32);
+                queue.push(
+                    SimTime::from_nanos(rng.random_range(0..1_000_000)),
+                    i as u32,
+                );
             }
             b.iter(|| {
                 let (time, event) = queue.pop().expect("queue is never empty");
-                queue.push(SimTime::from_nanos(time.as_nanos() + rng.random_range(0..1_000_000)), event);
+                queue.push(
+                    SimTime::from_nanos(time.as_nanos() + rng.random_range(0..1_000_000)),
+                    event,
+                );
                 black_box(event)
             });
         });
@@ -36,7 +42,9 @@ fn event_queue(c: &mut Criterion) {
 }
 
 fn load(name: &str, overrides: &[&str]) -> strait::scenario::Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     strait::scenario::load(&path, &overrides).expect("shipped scenario is valid")
 }
@@ -45,8 +53,16 @@ fn whole_runs(c: &mut Criterion) {
     let mut group = c.benchmark_group("whole_run");
     group.sample_size(10);
     let cases = [
-        ("quickstart_10min", "quickstart.toml", vec!["run.duration=10m", "run.warmup=1m"]),
-        ("mmc_10min", "mmc.toml", vec!["run.duration=10m", "run.warmup=1m"]),
+        (
+            "quickstart_10min",
+            "quickstart.toml",
+            vec!["run.duration=10m", "run.warmup=1m"],
+        ),
+        (
+            "mmc_10min",
+            "mmc.toml",
+            vec!["run.duration=10m", "run.warmup=1m"],
+        ),
     ];
     for (label, file, overrides) in cases {
         let scenario = load(file, &overrides);
@@ -61,7 +77,13 @@ fn whole_runs(c: &mut Criterion) {
             .sum();
         group.throughput(Throughput::Elements(requests));
         group.bench_function(label, |b| {
-            b.iter(|| black_box(strait::simulator::run(scenario.clone(), &spec).expect("run").events))
+            b.iter(|| {
+                black_box(
+                    strait::simulator::run(scenario.clone(), &spec)
+                        .expect("run")
+                        .events,
+                )
+            })
         });
     }
     group.finish();

@@ -64,7 +64,12 @@ fn pick<T: Copy>(cumulative: &[(T, f64)], draw: f64) -> T {
 }
 
 impl TenantDemand {
-    pub fn new(tenant: &Tenant, tenant_index: usize, streams: &RngStreams, start: SimDuration) -> Self {
+    pub fn new(
+        tenant: &Tenant,
+        tenant_index: usize,
+        streams: &RngStreams,
+        start: SimDuration,
+    ) -> Self {
         let peak_shape = tenant.diurnal.map(|d| d.peak_shape()).unwrap_or(1.0);
         TenantDemand {
             arrivals: streams.stream("tenant-arrivals", tenant_index as u64),
@@ -89,7 +94,8 @@ impl TenantDemand {
             let accept = match &tenant.diurnal {
                 None => true,
                 Some(diurnal) => {
-                    let ratio = diurnal.shape(self.start_s + self.clock_ns / 1e9) / diurnal.peak_shape();
+                    let ratio =
+                        diurnal.shape(self.start_s + self.clock_ns / 1e9) / diurnal.peak_shape();
                     self.arrivals.random::<f64>() < ratio
                 }
             };

@@ -248,7 +248,8 @@ impl Scenario {
             .iter()
             .map(|tenant| match &tenant.diurnal {
                 Some(diurnal) => {
-                    tenant.rate_per_s * (diurnal.integral(start + seconds) - diurnal.integral(start))
+                    tenant.rate_per_s
+                        * (diurnal.integral(start + seconds) - diurnal.integral(start))
                 }
                 None => tenant.rate_per_s * seconds,
             })

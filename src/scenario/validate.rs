@@ -273,7 +273,9 @@ fn validate_run(raw: &RawRun, default_name: &str) -> Result<RunConfig> {
     if start > SimDuration::from_secs(86_400) {
         return fail(
             path.key("start"),
-            format!("{start} is past the end of a day; give a time of day from \"0h\" to \"24h\" (UTC)"),
+            format!(
+                "{start} is past the end of a day; give a time of day from \"0h\" to \"24h\" (UTC)"
+            ),
         );
     }
     let warmup = match &raw.warmup {
@@ -327,7 +329,6 @@ fn validate_run(raw: &RawRun, default_name: &str) -> Result<RunConfig> {
         strategy,
     })
 }
-
 
 fn validate_site(raw: &RawSite, path: &FieldPath) -> Result<Site> {
     let kind = match raw.kind.as_str() {
