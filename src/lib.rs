@@ -24,6 +24,7 @@
 //! | [`routing`] | the `Strategy` trait and one file per strategy |
 //! | [`policy`] | allow/deny rules evaluated per tenant, model and serving jurisdiction |
 //! | [`metrics`] | HDR latency histograms, exact time integrals |
+//! | [`queueing`] | closed forms (Erlang C, Pollaczek–Khinchine) reported beside measurements |
 //! | [`simulator`] | the provider model tying the above together on the engine |
 //! | [`report`] | summary.json, CSV files, the stdout summary |
 //! | [`cli`] | the `strait` command line |
@@ -66,6 +67,7 @@ pub mod distribution;
 pub mod engine;
 pub mod metrics;
 pub mod policy;
+pub mod queueing;
 pub mod report;
 pub mod request;
 pub mod routing;

@@ -64,6 +64,22 @@ pub struct DeploymentSummary {
     pub utilization: f64,
     pub mean_batch: f64,
     pub mean_queue_length: f64,
+    /// Mean queue wait of requests served here (after warm-up), ms.
+    pub queue_wait_mean_ms: f64,
+    /// Half-width of its 95% confidence interval (batch means), ms; null if too few batches.
+    pub queue_wait_ci95_ms: Option<f64>,
+    /// The closed-form prediction, where queueing theory covers this deployment exactly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theory: Option<TheorySummary>,
+}
+
+#[derive(Serialize)]
+pub struct TheorySummary {
+    pub model: String,
+    pub arrival_rate_per_s: f64,
+    pub utilization: f64,
+    /// Null when the station is unstable (utilisation ≥ 1).
+    pub mean_queue_wait_ms: Option<f64>,
 }
 
 /// The deterministic part of the engine's figures.
@@ -165,7 +181,17 @@ impl Summary {
             .deployments
             .iter()
             .zip(&metrics.deployments)
-            .map(|(deployment, figures)| {
+            .enumerate()
+            .map(|(index, (deployment, figures))| {
+                let theory =
+                    crate::queueing::predict(scenario, index).map(|prediction| TheorySummary {
+                        model: prediction.kendall,
+                        arrival_rate_per_s: round6(prediction.arrival_rate_per_s),
+                        utilization: round6(prediction.utilization),
+                        mean_queue_wait_ms: prediction
+                            .mean_queue_wait
+                            .map(|wait| round6(wait.as_millis_f64())),
+                    });
                 (
                     deployment.id.clone(),
                     DeploymentSummary {
@@ -180,6 +206,9 @@ impl Summary {
                         utilization: round6(figures.utilization),
                         mean_batch: round6(figures.mean_batch),
                         mean_queue_length: round6(figures.mean_queue_length),
+                        queue_wait_mean_ms: round6(figures.queue_wait_mean_ns / 1e6),
+                        queue_wait_ci95_ms: figures.queue_wait_ci95_ns.map(|ci| round6(ci / 1e6)),
+                        theory,
                     },
                 )
             })

@@ -89,6 +89,23 @@ fn print_check(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()>
             deployment.replicas
         )?;
     }
+    for index in 0..scenario.deployments.len() {
+        let Some(prediction) = crate::queueing::predict(scenario, index) else {
+            continue;
+        };
+        let wait = match prediction.mean_queue_wait {
+            Some(wait) => format!("mean queue wait {:.3} ms", wait.as_millis_f64()),
+            None => "unstable: the queue grows without bound".to_string(),
+        };
+        writeln!(
+            out,
+            "  theory for {}: {} with λ = {}/s, utilisation {:.4}, {wait}",
+            scenario.deployments[index].id,
+            prediction.kendall,
+            prediction.arrival_rate_per_s,
+            prediction.utilization
+        )?;
+    }
     writeln!(out, "\ntenants ({}):", scenario.tenants.len())?;
     for tenant in &scenario.tenants {
         let ingress: Vec<String> = tenant

@@ -108,6 +108,28 @@ pub fn print_run(
             deployment.mean_queue_length
         )?;
     }
+    for (id, deployment) in &summary.deployments {
+        let Some(theory) = &deployment.theory else {
+            continue;
+        };
+        let predicted = match theory.mean_queue_wait_ms {
+            Some(wait) => format!("queue wait {wait:.3} ms"),
+            None => "unstable (utilisation ≥ 1): the queue grows without bound".to_string(),
+        };
+        let interval = deployment
+            .queue_wait_ci95_ms
+            .map(|ci| format!(" ± {ci:.3} ms (95% CI)"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "theory for {id}: {} with λ = {}/s, utilisation {:.4}: {predicted}; measured {:.3} ms{interval}, utilisation {:.4}",
+            theory.model,
+            theory.arrival_rate_per_s,
+            theory.utilization,
+            deployment.queue_wait_mean_ms,
+            deployment.utilization
+        )?;
+    }
     writeln!(
         out,
         "\nengine: {} events in {:.3} s wall ({:.2} M events/s, {} simulated requests/s)",

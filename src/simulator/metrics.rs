@@ -92,6 +92,11 @@ pub struct DeploymentMetrics {
     pub mean_batch: f64,
     /// Time-averaged queue length.
     pub mean_queue_length: f64,
+    /// Mean queue wait of requests created after warm-up that completed here, in ns.
+    pub queue_wait_mean_ns: f64,
+    /// Half-width of a 95% confidence interval for that mean, from batch means over
+    /// time (`None` with fewer than five batches holding completions).
+    pub queue_wait_ci95_ns: Option<f64>,
 }
 
 /// One row of timeseries.csv.
@@ -140,8 +145,43 @@ pub struct RunMetrics {
     pub timeseries: Vec<TimeseriesRow>,
     pub peak_live_requests: usize,
     replicas: Vec<u32>,
+    /// Queue-wait (sum ns, count) per deployment in the current metrics interval …
+    interval_waits: Vec<(u128, u64)>,
+    /// … and per closed interval, for batch means.
+    wait_batches: Vec<Vec<(u128, u64)>>,
     warmup_marks: Vec<IntegralMark>,
     interval_marks: Vec<IntegralMark>,
+}
+
+/// Student's t at 97.5% for 4 to 19 degrees of freedom.
+const T_975: [f64; 16] = [
+    2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+    2.110, 2.101, 2.093,
+];
+const BATCHES: usize = 20;
+
+/// Half-width of a 95% confidence interval for a mean from consecutive per-interval
+/// (sum, count) pairs, grouped into at most 20 batches of consecutive intervals. Batch
+/// means are nearly independent when batches are long compared with the queue's memory;
+/// with too few batches there is no honest interval, so `None`.
+fn batch_means_ci95(intervals: &[(u128, u64)]) -> Option<f64> {
+    let batches = intervals.len().min(BATCHES);
+    if batches < 5 {
+        return None;
+    }
+    let means: Vec<f64> = (0..batches)
+        .map(|b| {
+            let group =
+                &intervals[b * intervals.len() / batches..(b + 1) * intervals.len() / batches];
+            let (sum, count) = group
+                .iter()
+                .fold((0u128, 0u64), |(s, c), &(gs, gc)| (s + gs, c + gc));
+            sum as f64 / count as f64
+        })
+        .collect();
+    let mean = means.iter().sum::<f64>() / batches as f64;
+    let variance = means.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / (batches - 1) as f64;
+    Some(T_975[batches - 5] * (variance / batches as f64).sqrt())
 }
 
 fn ratio(numerator: u128, denominator: u128) -> f64 {
@@ -167,6 +207,8 @@ impl RunMetrics {
             timeseries: Vec::new(),
             peak_live_requests: 0,
             replicas: scenario.deployments.iter().map(|d| d.replicas).collect(),
+            interval_waits: vec![(0, 0); scenario.deployments.len()],
+            wait_batches: vec![Vec::new(); scenario.deployments.len()],
             warmup_marks: vec![IntegralMark::default(); scenario.deployments.len()],
             interval_marks: vec![IntegralMark::default(); scenario.deployments.len()],
         }
@@ -217,6 +259,9 @@ impl RunMetrics {
         metrics.ttft.record(ttft);
         metrics.e2e.record(e2e);
         metrics.queue_wait.record(queue_wait);
+        let interval_wait = &mut self.interval_waits[request.deployment as usize];
+        interval_wait.0 += queue_wait.as_nanos() as u128;
+        interval_wait.1 += 1;
         metrics.network.record(network);
         let tpot = (request.output_tokens > 1).then(|| {
             let decode = request.last_token_at - request.first_token_at;
@@ -248,6 +293,10 @@ impl RunMetrics {
     pub fn tick(&mut self, deployments: &[DeploymentState], now: SimTime) {
         let time_s = now.as_secs_f64();
         for (index, deployment) in deployments.iter().enumerate() {
+            let waits = std::mem::take(&mut self.interval_waits[index]);
+            if waits.1 > 0 {
+                self.wait_batches[index].push(waits);
+            }
             let mark = IntegralMark::take(deployment, now);
             let previous = std::mem::replace(&mut self.interval_marks[index], mark);
             let window = now.saturating_since(previous.time).as_nanos() as u128;
@@ -304,6 +353,13 @@ impl RunMetrics {
                 utilization,
                 mean_batch: ratio(finish.resident - start.resident, busy),
                 mean_queue_length: ratio(finish.queue - start.queue, window),
+                queue_wait_mean_ns: {
+                    let (sum, count) = self.wait_batches[index]
+                        .iter()
+                        .fold((0u128, 0u64), |(s, c), &(bs, bc)| (s + bs, c + bc));
+                    ratio(sum, count as u128)
+                },
+                queue_wait_ci95_ns: batch_means_ci95(&self.wait_batches[index]),
             };
         }
         for request in requests.live_requests() {
