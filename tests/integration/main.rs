@@ -8,6 +8,7 @@ mod common;
 mod bad_input;
 mod cli;
 mod conservation;
+mod demand;
 mod determinism;
 mod llm_closed_form;
 mod queueing;
