@@ -254,3 +254,38 @@ fn theory_is_withheld_where_it_does_not_apply() {
     );
     assert_eq!(strait::queueing::predict(&scenario(&diurnal), 0), None);
 }
+
+/// Erlang B: blocking probability of an M/M/c/c loss system, by the stable recursion.
+fn erlang_b(servers: u32, offered_load: f64) -> f64 {
+    (1..=servers).fold(1.0, |blocking, k| {
+        offered_load * blocking / (k as f64 + offered_load * blocking)
+    })
+}
+
+#[test]
+fn a_station_without_a_queue_drops_as_erlang_b_says() {
+    // max_queue = 0 makes an M/M/c/c loss system: arrivals finding every server busy are
+    // dropped. Erlang B with c = 10, a = 9: B = 0.1680.
+    let text = station(
+        90.0,
+        r#"{ dist = "exponential", mean = "100ms" }"#,
+        10,
+        "12h",
+        19,
+    )
+    .replace("replicas = 10", "replicas = 10\nmax_queue = 0");
+    let output = simulate(scenario(&text));
+    let deployment = &output.metrics.deployments[0];
+    let blocked = deployment.dropped as f64 / deployment.arrivals as f64;
+    let expected = erlang_b(10, 9.0);
+    println!(
+        "M/M/10/10 a=9 over {} arrivals: blocking expected {expected:.4} actual {blocked:.4}",
+        deployment.arrivals
+    );
+    assert!((blocked - expected).abs() / expected < 0.02);
+    assert_eq!(
+        output.metrics.tenants[0].queue_wait.max_ns(),
+        Some(0),
+        "nobody may wait"
+    );
+}
