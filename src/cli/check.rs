@@ -142,7 +142,39 @@ fn print_check(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()>
             scenario.policies.len()
         )?;
         for rule in &scenario.policies {
-            writeln!(out, "  {:<16} {:?}", rule.id, rule.action)?;
+            let mut matchers = Vec::new();
+            let mut add = |name: &str, values: Option<Vec<String>>| {
+                if let Some(values) = values {
+                    matchers.push(format!("{name} in [{}]", values.join(", ")));
+                }
+            };
+            let names = |indices: &Option<Vec<usize>>, ids: &dyn Fn(usize) -> String| {
+                indices
+                    .as_ref()
+                    .map(|list| list.iter().map(|&i| ids(i)).collect::<Vec<_>>())
+            };
+            add(
+                "tenant",
+                names(&rule.tenants, &|i| scenario.tenants[i].id.clone()),
+            );
+            add("tenant_jurisdiction", rule.tenant_jurisdictions.clone());
+            add("tier", rule.tiers.clone());
+            add(
+                "model",
+                names(&rule.models, &|i| scenario.models[i].id.clone()),
+            );
+            add("model_origin", rule.model_origins.clone());
+            add("serving_jurisdiction", rule.serving_jurisdictions.clone());
+            let action = match rule.action {
+                crate::scenario::PolicyAction::Allow => "allow",
+                crate::scenario::PolicyAction::Deny => "deny",
+            };
+            let condition = if matchers.is_empty() {
+                "every request".to_string()
+            } else {
+                matchers.join(" and ")
+            };
+            writeln!(out, "  {:<24} {action} where {condition}", rule.id)?;
         }
     }
     writeln!(
@@ -150,6 +182,19 @@ fn print_check(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()>
         "\nexpected requests: {}",
         grouped(scenario.expected_requests().round() as u64)
     )
+}
+
+/// The sites a path passes through between its two ends.
+fn transit_sites(scenario: &Scenario, from: usize, links: &[usize]) -> Vec<String> {
+    let mut at = from;
+    let mut sites = Vec::new();
+    for &link in links {
+        let (a, b) = scenario.links[link].ends;
+        at = if a == at { b } else { a };
+        sites.push(scenario.sites[at].id.clone());
+    }
+    sites.pop(); // the destination itself
+    sites
 }
 
 /// For each tenant, ingress and model: the reachable deployments allowed by policy, with
@@ -178,11 +223,19 @@ fn print_routes(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()
                             "{} denied by {}",
                             deployment.id, scenario.policies[rule].id
                         )),
-                        None => reachable.push(format!(
-                            "{} {:.1} ms",
-                            deployment.id,
-                            path.latency.as_millis_f64()
-                        )),
+                        None => {
+                            let via = transit_sites(scenario, ingress, &path.links);
+                            let via = if via.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" via {}", via.join(", "))
+                            };
+                            reachable.push(format!(
+                                "{} {:.1} ms{via}",
+                                deployment.id,
+                                path.latency.as_millis_f64()
+                            ))
+                        }
                     }
                 }
                 writeln!(
