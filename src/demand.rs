@@ -20,6 +20,9 @@ use crate::scenario::{ModelIndex, SiteIndex, Tenant};
 pub struct RequestAttributes {
     pub ingress: SiteIndex,
     pub model: ModelIndex,
+    /// Positions of the ingress and model in the tenant's own lists, for per-tenant tables.
+    pub ingress_position: usize,
+    pub model_position: usize,
     pub input_tokens: u32,
     pub output_tokens: u32,
 }
@@ -35,17 +38,20 @@ pub struct TenantDemand {
     clock_ns: f64,
     /// Seconds from 00:00 UTC to simulated time zero (the run's `start`).
     start_s: f64,
-    cumulative_ingress: Vec<(SiteIndex, f64)>,
-    cumulative_models: Vec<(ModelIndex, f64)>,
+    /// (position in the tenant's list, cumulative weight).
+    cumulative_ingress: Vec<(usize, f64)>,
+    cumulative_models: Vec<(usize, f64)>,
 }
 
-fn cumulative<T: Copy>(weights: &[(T, f64)]) -> Vec<(T, f64)> {
+/// Cumulative weights by position: `[(0, w₀), (1, w₀ + w₁), …]`.
+fn cumulative<T>(weights: &[(T, f64)]) -> Vec<(usize, f64)> {
     let mut total = 0.0;
-    let mut out: Vec<(T, f64)> = weights
+    let mut out: Vec<(usize, f64)> = weights
         .iter()
-        .map(|&(item, weight)| {
+        .enumerate()
+        .map(|(position, &(_, weight))| {
             total += weight;
-            (item, total)
+            (position, total)
         })
         .collect();
     // Guard the last bucket against rounding: a draw just below 1.0 must land somewhere.
@@ -107,13 +113,15 @@ impl TenantDemand {
 
     /// Draws ingress, model and token counts for a new request.
     pub fn attributes(&mut self, tenant: &Tenant) -> RequestAttributes {
-        let ingress = pick(&self.cumulative_ingress, self.attributes.random::<f64>());
-        let model = pick(&self.cumulative_models, self.attributes.random::<f64>());
+        let ingress_position = pick(&self.cumulative_ingress, self.attributes.random::<f64>());
+        let model_position = pick(&self.cumulative_models, self.attributes.random::<f64>());
         let input_tokens = tenant.input_tokens.sample(&mut self.attributes);
         let output_tokens = tenant.output_tokens.sample(&mut self.attributes);
         RequestAttributes {
-            ingress,
-            model,
+            ingress: tenant.ingress[ingress_position].0,
+            model: tenant.models[model_position].0,
+            ingress_position,
+            model_position,
             input_tokens,
             output_tokens,
         }
@@ -126,10 +134,11 @@ mod tests {
 
     #[test]
     fn picks_follow_cumulative_weights() {
+        // Picks return positions in the weighted list, not the items.
         let table = cumulative(&[(7usize, 0.25), (8, 0.75)]);
-        assert_eq!(pick(&table, 0.0), 7);
-        assert_eq!(pick(&table, 0.2499), 7);
-        assert_eq!(pick(&table, 0.25), 8);
-        assert_eq!(pick(&table, 0.999_999_999), 8);
+        assert_eq!(pick(&table, 0.0), 0);
+        assert_eq!(pick(&table, 0.2499), 0);
+        assert_eq!(pick(&table, 0.25), 1);
+        assert_eq!(pick(&table, 0.999_999_999), 1);
     }
 }

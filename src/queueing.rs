@@ -17,19 +17,21 @@ use crate::distribution::TimeDistribution;
 use crate::engine::SimDuration;
 use crate::scenario::{Scenario, ServiceModel};
 
-/// Probability that an arrival waits in an M/M/c queue (Erlang's C formula).
-/// `offered_load` is a = λ/μ; requires a < c.
+/// Probability that an arrival is blocked in an M/M/c/c loss system (Erlang's B formula),
+/// by the recurrence `B₀ = 1, Bₖ = a·Bₖ₋₁ / (k + a·Bₖ₋₁)`, which stays within [0, 1] for any
+/// number of servers (the textbook sum of aᵏ/k! overflows past a ≈ 700).
+pub fn erlang_b(servers: u32, offered_load: f64) -> f64 {
+    (1..=servers).fold(1.0, |blocking, k| {
+        offered_load * blocking / (k as f64 + offered_load * blocking)
+    })
+}
+
+/// Probability that an arrival waits in an M/M/c queue (Erlang's C formula), from Erlang B:
+/// `C = B / (1 − ρ(1 − B))`. `offered_load` is a = λ/μ; requires a < c.
 pub fn erlang_c(servers: u32, offered_load: f64) -> f64 {
-    let c = servers as f64;
-    // Terms a^k/k! computed iteratively: stable for hundreds of servers.
-    let mut term = 1.0;
-    let mut below_c = 1.0;
-    for k in 1..servers {
-        term *= offered_load / k as f64;
-        below_c += term;
-    }
-    let at_c = term * offered_load / c / (1.0 - offered_load / c);
-    at_c / (below_c + at_c)
+    let blocking = erlang_b(servers, offered_load);
+    let utilization = offered_load / servers as f64;
+    blocking / (1.0 - utilization * (1.0 - blocking))
 }
 
 /// What theory predicts for one deployment.
@@ -132,6 +134,12 @@ mod tests {
         // Standard table value: C(12, 10) = 0.4494.
         println!("C(12, 10) expected 0.4494 actual {:.4}", erlang_c(12, 10.0));
         assert!((erlang_c(12, 10.0) - 0.449_388).abs() < 1e-5);
+        // Large stations: 800 servers at a = 750 (the sum of aᵏ/k! would overflow f64).
+        let large = erlang_c(800, 750.0);
+        println!("C(800, 750) expected 0.043835 actual {large:.6}");
+        assert!((large - 0.043_835).abs() < 1e-6);
+        // M/M/c/c: B(10, 9) = 0.16796 (tables: 0.1680).
+        assert!((erlang_b(10, 9.0) - 0.167_963).abs() < 1e-5);
         // The mmc.toml worked example.
         println!("C(10, 9) expected 0.6687 actual {:.4}", erlang_c(10, 9.0));
         assert!((erlang_c(10, 9.0) - 0.668_732).abs() < 1e-5);

@@ -48,7 +48,8 @@ pub struct TenantSummary {
     pub requests: RequestCounts,
     pub rejected_by_reason: BTreeMap<String, u64>,
     pub latency_ms: LatencyBlock,
-    pub slo_attainment: f64,
+    /// Null when no request was judged (none ended after warm-up).
+    pub slo_attainment: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -99,7 +100,8 @@ pub struct Summary {
     pub requests: RequestCounts,
     pub rejected_by_reason: BTreeMap<String, u64>,
     pub latency_ms: LatencyBlock,
-    pub slo_attainment: f64,
+    /// Null when no request was judged (none ended after warm-up).
+    pub slo_attainment: Option<f64>,
     pub tenants: BTreeMap<String, TenantSummary>,
     pub deployments: BTreeMap<String, DeploymentSummary>,
     pub engine: EngineSummary,
@@ -172,7 +174,7 @@ impl Summary {
                         requests: counts(tenant_metrics),
                         rejected_by_reason: reasons(tenant_metrics, &metrics.reject_reasons),
                         latency_ms: latency(tenant_metrics),
-                        slo_attainment: round6(tenant_metrics.slo_attainment()),
+                        slo_attainment: tenant_metrics.slo_attainment().map(round6),
                     },
                 )
             })
@@ -222,7 +224,7 @@ impl Summary {
             requests: counts(&overall),
             rejected_by_reason: reasons(&overall, &metrics.reject_reasons),
             latency_ms: latency(&overall),
-            slo_attainment: round6(overall.slo_attainment()),
+            slo_attainment: overall.slo_attainment().map(round6),
             tenants,
             deployments,
             engine: EngineSummary {

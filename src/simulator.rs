@@ -60,8 +60,9 @@ pub struct Provider {
     demand: Vec<TenantDemand>,
     deployments: Vec<DeploymentState>,
     paths: PathCache,
-    /// `route_choices[(tenant × sites + ingress) × models + model]`.
-    route_choices: Vec<Option<RouteChoices>>,
+    /// `route_choices[tenant][ingress position × tenant's model count + model position]`:
+    /// sized by what each tenant uses, not by every site and model in the scenario.
+    route_choices: Vec<Vec<RouteChoices>>,
     strategy: Box<dyn Strategy>,
     link_jitter_rngs: Vec<StreamRng>,
     requests: RequestSlab,
@@ -111,24 +112,26 @@ impl Provider {
             &deployment_sites,
         );
 
-        let site_count = scenario.sites.len();
-        let model_count = scenario.models.len();
-        let mut route_choices: Vec<Option<RouteChoices>> = Vec::new();
-        route_choices.resize_with(scenario.tenants.len() * site_count * model_count, || None);
-        for (tenant_index, tenant) in scenario.tenants.iter().enumerate() {
-            for &(ingress, _) in &tenant.ingress {
-                for &(model, _) in &tenant.models {
-                    let slot = (tenant_index * site_count + ingress) * model_count + model;
-                    route_choices[slot] = Some(route_choices_for(
-                        &scenario,
-                        &paths,
-                        tenant_index,
-                        ingress,
-                        model,
-                    ));
-                }
-            }
-        }
+        let route_choices = scenario
+            .tenants
+            .iter()
+            .enumerate()
+            .map(|(tenant_index, tenant)| {
+                tenant
+                    .ingress
+                    .iter()
+                    .flat_map(|&(ingress, _)| {
+                        tenant
+                            .models
+                            .iter()
+                            .map(move |&(model, _)| (ingress, model))
+                    })
+                    .map(|(ingress, model)| {
+                        route_choices_for(&scenario, &paths, tenant_index, ingress, model)
+                    })
+                    .collect()
+            })
+            .collect();
 
         let demand = scenario
             .tenants
@@ -179,12 +182,8 @@ impl Provider {
         let attributes = self.demand[tenant_index].attributes(tenant);
         self.metrics.generated(tenant_index);
 
-        let slot = (tenant_index * self.scenario.sites.len() + attributes.ingress)
-            * self.scenario.models.len()
-            + attributes.model;
-        let choices = self.route_choices[slot]
-            .as_ref()
-            .expect("route choices exist for every tenant ingress and model");
+        let slot = attributes.ingress_position * tenant.models.len() + attributes.model_position;
+        let choices = &self.route_choices[tenant_index][slot];
         self.candidates.clear();
         for &(deployment, latency) in &choices.candidates {
             let state = &self.deployments[deployment as usize];
@@ -264,8 +263,13 @@ impl Provider {
         for deployment in &mut self.deployments {
             deployment.settle(self.end);
         }
-        self.metrics
-            .finish(&self.deployments, &self.requests, self.end)
+        self.metrics.finish(
+            &self.deployments,
+            &self.requests,
+            self.end,
+            self.warmup,
+            &self.scenario.tenants,
+        )
     }
 }
 

@@ -67,7 +67,8 @@ impl Topology {
             &self.graph,
             NodeIndex::new(from),
             |node| node == NodeIndex::new(to),
-            |edge| latency_of(*edge.weight()).as_nanos(),
+            // u128: a long chain of slow links cannot overflow the sum.
+            |edge| latency_of(*edge.weight()).as_nanos() as u128,
             |_| 0,
         )?;
         let links = nodes
@@ -83,7 +84,7 @@ impl Topology {
             .collect();
         Some(Path {
             links,
-            latency: SimDuration::from_nanos(total),
+            latency: SimDuration::from_nanos(u64::try_from(total).unwrap_or(u64::MAX)),
         })
     }
 }

@@ -110,7 +110,7 @@ pub fn write_run(
                 m.timed_out.to_string(),
                 m.failed.to_string(),
                 m.in_flight.to_string(),
-                number(m.slo_attainment()),
+                optional(m.slo_attainment().map(round6)),
                 number(ttft.mean),
                 number(ttft.p50),
                 number(ttft.p99),

@@ -18,6 +18,13 @@ pub fn grouped(value: u64) -> String {
     out
 }
 
+/// `99.99%`, or `-` when nothing was judged.
+fn percent(fraction: Option<f64>) -> String {
+    fraction
+        .map(|f| format!("{:.2}%", f * 100.0))
+        .unwrap_or_else(|| "-".to_string())
+}
+
 fn latency_row(out: &mut impl Write, name: &str, summary: &LatencySummary) -> io::Result<()> {
     if summary.count == 0 {
         return writeln!(out, "  {name:<11} {:>10}", "-");
@@ -67,11 +74,7 @@ pub fn print_run(
     latency_row(out, "E2E", &l.e2e)?;
     latency_row(out, "queue wait", &l.queue_wait)?;
     latency_row(out, "network", &l.network)?;
-    writeln!(
-        out,
-        "SLO attainment: {:.2}%",
-        summary.slo_attainment * 100.0
-    )?;
+    writeln!(out, "SLO attainment: {}", percent(summary.slo_attainment))?;
 
     writeln!(
         out,
@@ -81,13 +84,17 @@ pub fn print_run(
     for (id, tenant) in &summary.tenants {
         writeln!(
             out,
-            "{:<20} {:>12} {:>12} {:>10} {:>12.1} {:>8.2}",
+            "{:<20} {:>12} {:>12} {:>10} {:>12} {:>8}",
             id,
             grouped(tenant.requests.generated),
             grouped(tenant.requests.completed),
             grouped(tenant.requests.rejected),
-            tenant.latency_ms.ttft.p99,
-            tenant.slo_attainment * 100.0
+            if tenant.latency_ms.ttft.count == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.1}", tenant.latency_ms.ttft.p99)
+            },
+            percent(tenant.slo_attainment).trim_end_matches('%')
         )?;
     }
     writeln!(

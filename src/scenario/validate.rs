@@ -414,7 +414,18 @@ fn validate_link(
         None => DEFAULT_ROUTE_FACTOR,
     };
     let (latency, latency_derived) = match (&raw.latency, sites[a].location, sites[b].location) {
-        (Some(text), _, _) => (parse_field_duration(text, &path.key("latency"))?, false),
+        (Some(text), _, _) => {
+            let latency = parse_field_duration(text, &path.key("latency"))?;
+            if latency > SimDuration::from_secs(86_400) {
+                return fail(
+                    path.key("latency"),
+                    format!(
+                        "{text:?} is longer than a day; a one-way link latency is milliseconds to seconds"
+                    ),
+                );
+            }
+            (latency, false)
+        }
         (None, Some(from), Some(to)) => {
             let nanos = great_circle_km(from, to) * FIBRE_NS_PER_KM * route_factor;
             (SimDuration::from_nanos(nanos.round() as u64), true)

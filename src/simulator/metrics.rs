@@ -6,7 +6,7 @@
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::LatencyStats;
 use crate::request::{Request, RequestSlab};
-use crate::scenario::{Scenario, Tenant};
+use crate::scenario::{Scenario, Slo, Tenant};
 use crate::serving::DeploymentState;
 
 /// Measurements of one tenant (or, merged, of all tenants).
@@ -42,13 +42,9 @@ impl TenantMetrics {
         self.completed + self.rejected() + self.dropped + self.timed_out + self.failed
     }
 
-    /// Fraction of judged requests that met their SLO; 1 when nothing was judged.
-    pub fn slo_attainment(&self) -> f64 {
-        if self.slo_judged == 0 {
-            1.0
-        } else {
-            self.slo_met as f64 / self.slo_judged as f64
-        }
+    /// Fraction of judged requests that met their SLO; `None` when nothing was judged.
+    pub fn slo_attainment(&self) -> Option<f64> {
+        (self.slo_judged > 0).then(|| self.slo_met as f64 / self.slo_judged as f64)
     }
 
     pub fn merge(&mut self, other: &TenantMetrics) {
@@ -151,6 +147,22 @@ pub struct RunMetrics {
     wait_batches: Vec<Vec<(u128, u64)>>,
     warmup_marks: Vec<IntegralMark>,
     interval_marks: Vec<IntegralMark>,
+}
+
+/// Whether a request still in flight at `end` has already missed one of its targets.
+fn missed_already(request: &Request, slo: &Slo, end: SimTime) -> bool {
+    let elapsed = end.saturating_since(request.created);
+    let past =
+        |limit: Option<SimDuration>, value: SimDuration| limit.is_some_and(|limit| value > limit);
+    let ttft_missed = if request.tokens_done == 0 {
+        past(slo.ttft, elapsed)
+    } else {
+        past(
+            slo.ttft,
+            (request.first_token_at + request.return_latency).saturating_since(request.created),
+        )
+    };
+    ttft_missed || past(slo.e2e, elapsed)
 }
 
 /// Student's t at 97.5% for 4 to 19 degrees of freedom.
@@ -263,9 +275,11 @@ impl RunMetrics {
         interval_wait.0 += queue_wait.as_nanos() as u128;
         interval_wait.1 += 1;
         metrics.network.record(network);
-        let tpot = (request.output_tokens > 1).then(|| {
+        // Only streamed answers have a time per output token: a plain station delivers its
+        // answer at once (one "token"), whatever output_tokens says.
+        let tpot = (request.tokens_done > 1).then(|| {
             let decode = request.last_token_at - request.first_token_at;
-            SimDuration::from_nanos(decode.as_nanos() / (request.output_tokens as u64 - 1))
+            SimDuration::from_nanos(decode.as_nanos() / (request.tokens_done as u64 - 1))
         });
         if let Some(tpot) = tpot {
             metrics.tpot.record(tpot);
@@ -332,6 +346,8 @@ impl RunMetrics {
         deployments: &[DeploymentState],
         requests: &RequestSlab,
         end: SimTime,
+        warmup: SimTime,
+        tenants: &[Tenant],
     ) -> Result<(), String> {
         for (index, deployment) in deployments.iter().enumerate() {
             let start = self.warmup_marks[index];
@@ -363,7 +379,15 @@ impl RunMetrics {
             };
         }
         for request in requests.live_requests() {
-            self.tenants[request.tenant as usize].in_flight += 1;
+            let metrics = &mut self.tenants[request.tenant as usize];
+            metrics.in_flight += 1;
+            // An unfinished request has already missed its SLO if it has run past a target
+            // it can no longer meet; otherwise it is not judged.
+            if request.created >= warmup
+                && missed_already(request, &tenants[request.tenant as usize].slo, end)
+            {
+                metrics.slo_judged += 1;
+            }
         }
         self.peak_live_requests = requests.capacity_used();
         // Conservation: every generated request ended exactly once or is still in flight.
