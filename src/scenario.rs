@@ -94,12 +94,14 @@ pub fn load_text(
     // paths that still exist in the original text get a line and column.
     let locate = |path_error: PathError| {
         let mut error = ScenarioError::new(path_error.message);
-        error.field = Some(locate::display_path(&document, &path_error.path));
+        error.field = Some(locate::display_path(&document, &path_error.path))
+            .filter(|field| !field.is_empty());
         if format == Format::Toml && !overrides::touches(overrides, &document, &path_error.path) {
             error.line_column = locate::line_column(text, &path_error.path);
         }
         with_file(error)
     };
+    check_table_shapes(&document).map_err(locate)?;
     let raw: raw::RawScenario = deserialize(document.clone()).map_err(locate)?;
     validate::validate(&raw, default_name).map_err(locate)
 }
@@ -162,6 +164,60 @@ fn json_to_toml(value: serde_json::Value, path: &FieldPath) -> Result<toml::Valu
                 .collect::<Result<_, _>>()?,
         ),
     })
+}
+
+/// Entity kinds, and the fields of each that hold a table of named fields.
+const TABLE_FIELDS: [(&str, &[&str]); 7] = [
+    ("site", &[]),
+    ("link", &["jitter"]),
+    ("gpu", &[]),
+    ("model", &[]),
+    ("deployment", &["service", "llm"]),
+    (
+        "tenant",
+        &[
+            "diurnal",
+            "slo",
+            "input_tokens",
+            "output_tokens",
+            "ingress",
+            "models",
+        ],
+    ),
+    ("policy", &[]),
+];
+
+/// Rejects arrays where a table of named fields belongs. Serde reads a struct from an array
+/// by position, so `slo = ["1ms", "2s"]` would otherwise pass as ttft and tpot unnoticed.
+fn check_table_shapes(document: &toml::Table) -> Result<(), PathError> {
+    let expect_table = |value: &toml::Value, path: FieldPath| match value {
+        toml::Value::Table(_) => Ok(()),
+        other => Err(PathError::new(
+            path,
+            format!(
+                "expected a table of named fields ({{ key = value, ... }}), found {}",
+                other.type_str()
+            ),
+        )),
+    };
+    if let Some(run) = document.get("run") {
+        expect_table(run, FieldPath::root().key("run"))?;
+    }
+    for (kind, fields) in TABLE_FIELDS {
+        let Some(toml::Value::Array(entities)) = document.get(kind) else {
+            continue;
+        };
+        for (index, entity) in entities.iter().enumerate() {
+            let path = FieldPath::entity(kind, index);
+            expect_table(entity, path.clone())?;
+            for field in fields {
+                if let Some(value) = entity.get(field) {
+                    expect_table(value, path.key(field))?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Deserialises the document into raw structs, keeping the path of any failure.

@@ -72,7 +72,8 @@ pub struct DeploymentState {
 
 impl DeploymentState {
     pub fn new(index: usize, deployment: &Deployment, rng: StreamRng) -> Self {
-        let slots = deployment.max_batch as usize;
+        // Batches grow on demand; a huge max_batch must not reserve memory up front.
+        let slots = (deployment.max_batch as usize).min(64);
         DeploymentState {
             index: index as u32,
             service: deployment.service.clone(),

@@ -15,8 +15,8 @@ pub struct RunArgs {
     /// Output directory [default: output/<run name>[-<strategy>]].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Seed for every random stream (overrides run.seed).
-    #[arg(long)]
+    /// Seed for every random stream (overrides run.seed), 0 to 2^63 − 1.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Routing strategy spec (overrides run.strategy), e.g. least-loaded.
     #[arg(long)]

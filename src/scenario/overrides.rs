@@ -73,9 +73,14 @@ fn resolve(document: &toml::Table, path_text: &str) -> Result<FieldPath, Scenari
             return Ok(path);
         }
     }
-    if parts.len() < 3 {
+    let whole_id = parts[1..].join(".");
+    if parts.len() < 3
+        || entities
+            .iter()
+            .any(|entity| id_of(entity).as_deref() == Some(&whole_id))
+    {
         return Err(error(format!(
-            "expected {kind}.ID.FIELD, e.g. {kind}.<id>.<field>=VALUE"
+            "{path_text:?} names an entity, not a field; expected {kind}.ID.FIELD, e.g. {kind}.<id>.<field>=VALUE"
         )));
     }
     let known: Vec<String> = entities.iter().filter_map(id_of).collect();

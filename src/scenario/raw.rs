@@ -37,6 +37,16 @@ pub enum RawQuantity {
     Text(String),
 }
 
+/// A number that should be a whole number, kept as written so that validation can say
+/// what is wrong with `1e20` or `"12"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawInteger {
+    Integer(i64),
+    Float(f64),
+    Text(String),
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRun {
@@ -44,7 +54,7 @@ pub struct RawRun {
     pub duration: String,
     pub start: Option<String>,
     pub warmup: Option<String>,
-    pub seed: Option<i64>,
+    pub seed: Option<RawInteger>,
     pub metrics_interval: Option<String>,
     pub strategy: Option<String>,
 }

@@ -107,7 +107,12 @@ fn finite_in(value: f64, low: f64, high: f64, path: &FieldPath, what: &str) -> R
     if !value.is_finite() || value < low || value > high {
         return fail(
             path.clone(),
-            format!("{value} is not a valid {what}; expected a number from {low} to {high}"),
+            format!(
+                "{} is not a valid {what}; expected a number from {} to {}",
+                show(value),
+                show(low),
+                show(high)
+            ),
         );
     }
     Ok(value)
@@ -246,7 +251,57 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario> {
         policies,
     };
     check_reachability(&scenario)?;
+    check_run_size(&scenario)?;
     Ok(scenario)
+}
+
+/// Most metrics rows a run may hold (intervals × (deployments + tenants)): about 300 MB.
+const MAX_TIMESERIES_ROWS: f64 = 5e6;
+/// Most requests a run may be expected to generate: at a few million simulated requests per
+/// second, 10¹¹ is already a day of wall time.
+const MAX_EXPECTED_REQUESTS: f64 = 1e11;
+
+/// Refuses runs whose size is absurd before they exhaust memory or time.
+fn check_run_size(scenario: &Scenario) -> Result<()> {
+    let run_path = FieldPath::root().key("run");
+    let intervals = (scenario.run.duration.as_nanos() as f64
+        / scenario.run.metrics_interval.as_nanos() as f64)
+        .ceil();
+    let rows = intervals * (scenario.deployments.len() + scenario.tenants.len()) as f64;
+    if rows > MAX_TIMESERIES_ROWS {
+        return fail(
+            run_path.key("metrics_interval"),
+            format!(
+                "{} intervals × {} deployments and tenants = {} timeseries rows, more than {}; choose a longer metrics_interval",
+                show(intervals),
+                scenario.deployments.len() + scenario.tenants.len(),
+                show(rows),
+                show(MAX_TIMESERIES_ROWS)
+            ),
+        );
+    }
+    let expected = scenario.expected_requests();
+    if expected > MAX_EXPECTED_REQUESTS {
+        return fail(
+            run_path.key("duration"),
+            format!(
+                "the tenants' rates over {} give about {} requests, more than {}; shorten the run or lower the rates",
+                scenario.run.duration,
+                show(expected),
+                show(MAX_EXPECTED_REQUESTS)
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// A number for a message: plain when readable, in exponent form when huge or tiny.
+pub fn show(value: f64) -> String {
+    if value == 0.0 || (1e-4..1e9).contains(&value.abs()) {
+        format!("{}", (value * 1e6).round() / 1e6)
+    } else {
+        format!("{value:e}")
+    }
 }
 
 fn validate_run(raw: &RawRun, default_name: &str) -> Result<RunConfig> {
@@ -290,15 +345,23 @@ fn validate_run(raw: &RawRun, default_name: &str) -> Result<RunConfig> {
             ),
         );
     }
-    let seed = match raw.seed {
-        Some(seed) if seed < 0 => {
+    let seed = match &raw.seed {
+        None => 1,
+        Some(RawInteger::Integer(seed)) if *seed >= 0 => *seed as u64,
+        Some(other) => {
+            let shown = match other {
+                RawInteger::Integer(value) => value.to_string(),
+                RawInteger::Float(value) => show(*value),
+                RawInteger::Text(text) => format!("{text:?}"),
+            };
             return fail(
                 path.key("seed"),
-                format!("{seed} is negative; a seed is a whole number ≥ 0"),
+                format!(
+                    "{shown} is not a valid seed; expected a whole number from 0 to {}",
+                    i64::MAX
+                ),
             );
         }
-        Some(seed) => seed as u64,
-        None => 1,
     };
     let metrics_interval = match &raw.metrics_interval {
         Some(text) => positive_duration(text, &path.key("metrics_interval"))?,
@@ -604,7 +667,8 @@ fn validate_deployment(
                 return fail(
                     llm_path.key("prefill_tokens_per_s"),
                     format!(
-                        "{prefill_tokens_per_s} is not a valid prefill rate; expected tokens per second, more than 0"
+                        "{} is not a valid prefill rate; expected tokens per second, more than 0",
+                        show(prefill_tokens_per_s)
                     ),
                 );
             }
@@ -626,6 +690,14 @@ fn validate_deployment(
                 }
                 None => 64,
             };
+            if replicas as u64 * max_batch as u64 > 100_000_000 {
+                return fail(
+                    path.key("max_batch"),
+                    format!(
+                        "{replicas} replicas × {max_batch} batch slots is more than 100 million request slots; no provider has that many"
+                    ),
+                );
+            }
             let profile = LlmProfile {
                 prefill_tokens_per_s,
                 decode_step_base,
@@ -699,7 +771,8 @@ fn token_count(value: f64, path: &FieldPath) -> Result<u32> {
         return fail(
             path.clone(),
             format!(
-                "{value} is not a valid token count; expected a whole number from 1 to {MAX_TOKENS}"
+                "{} is not a valid token count; expected a whole number from 1 to {MAX_TOKENS}",
+                show(value)
             ),
         );
     }
@@ -840,14 +913,19 @@ fn validate_tenant(
     if !rate_per_s.is_finite() || rate_per_s <= 0.0 {
         return fail(
             rate_path,
-            format!("rate {rate_per_s}/s: a tenant's rate must be positive, e.g. \"120/s\""),
+            format!(
+                "rate {}/s: a tenant's rate must be positive, e.g. \"120/s\"",
+                show(rate_per_s)
+            ),
         );
     }
     if rate_per_s > MAX_RATE_PER_S {
         return fail(
             rate_path,
             format!(
-                "rate {rate_per_s}/s is beyond {MAX_RATE_PER_S}/s per tenant; split it into several tenants if you mean it"
+                "rate {}/s is beyond {}/s per tenant; split it into several tenants if you mean it",
+                show(rate_per_s),
+                show(MAX_RATE_PER_S)
             ),
         );
     }

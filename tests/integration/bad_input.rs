@@ -418,3 +418,82 @@ fn bad_strategy_on_the_command_line_is_refused() {
     assert_eq!(output.status.code(), Some(2));
     assert!(message.contains("run.strategy") && message.contains("unknown strategy \"teleport\""));
 }
+
+#[test]
+fn arrays_where_tables_belong_are_refused() {
+    // Serde would read a struct from an array by position; strait must not.
+    rejects(
+        "slo array",
+        "slo-array.toml",
+        VALID,
+        &["--set", "tenant.t1.slo=[\"1ms\", \"2s\"]"],
+        &["tenant.t1.slo", "expected a table"],
+    );
+    rejects(
+        "run array",
+        "run-array.toml",
+        &replaced(
+            "[run]\nduration = \"10m\"\nseed = 1\n",
+            "run = [\"x\", \"10m\"]\n",
+        ),
+        &[],
+        &["run", "expected a table"],
+    );
+}
+
+#[test]
+fn seeds_outside_the_whole_numbers_are_refused() {
+    rejects(
+        "float seed",
+        "seed-float.toml",
+        &replaced("seed = 1", "seed = 1e20"),
+        &[],
+        &["run.seed", "from 0 to 9223372036854775807"],
+    );
+    rejects(
+        "negative seed",
+        "seed-negative.toml",
+        &replaced("seed = 1", "seed = -1"),
+        &[],
+        &["run.seed", "from 0 to"],
+    );
+}
+
+#[test]
+fn runs_too_big_to_finish_are_refused_up_front() {
+    rejects(
+        "timeseries rows",
+        "rows.toml",
+        &replaced("seed = 1", "seed = 1\nmetrics_interval = \"1ms\"")
+            .replace("duration = \"10m\"", "duration = \"2h\""),
+        &[],
+        &["run.metrics_interval", "longer interval"],
+    );
+    rejects(
+        "request count",
+        "requests.toml",
+        &replaced("duration = \"10m\"", "duration = \"36000d\"")
+            .replace("rate = \"10/s\"", "rate = \"1e6/s\""),
+        &[],
+        &["run.duration", "requests, more than 1e11"],
+    );
+    rejects("batch slots", "slots.toml", &replaced("service = { dist = \"exponential\", mean = \"100ms\" }", "llm = { prefill_tokens_per_s = 1000, decode_step_base = \"10ms\", decode_step_per_seq = \"1ms\" }\nmax_batch = 100000").replace("replicas = 2", "replicas = 1000000"), &[], &["deployment.d1.max_batch", "100 million"]);
+    rejects(
+        "link latency",
+        "slow-link.toml",
+        &replaced("latency = \"30ms\"", "latency = \"36000d\""),
+        &[],
+        &["link.city-dc.latency", "longer than a day"],
+    );
+}
+
+#[test]
+fn a_set_path_must_name_a_field() {
+    rejects(
+        "entity path",
+        "entity-path.toml",
+        VALID,
+        &["--set", "deployment.d1=3"],
+        &["names an entity, not a field"],
+    );
+}
