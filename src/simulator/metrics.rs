@@ -380,12 +380,18 @@ impl RunMetrics {
         }
         for request in requests.live_requests() {
             let metrics = &mut self.tenants[request.tenant as usize];
+            let judged = request.created >= warmup;
+            if request.tokens_done == 0 && request.deadline <= end {
+                // Its client gave up before the end (it still waits in a queue or crosses
+                // the network): it timed out, whatever the servers still think.
+                metrics.timed_out += 1;
+                metrics.slo_judged += judged as u64;
+                continue;
+            }
             metrics.in_flight += 1;
             // An unfinished request has already missed its SLO if it has run past a target
             // it can no longer meet; otherwise it is not judged.
-            if request.created >= warmup
-                && missed_already(request, &tenants[request.tenant as usize].slo, end)
-            {
+            if judged && missed_already(request, &tenants[request.tenant as usize].slo, end) {
                 metrics.slo_judged += 1;
             }
         }

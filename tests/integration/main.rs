@@ -12,3 +12,4 @@ mod demand;
 mod determinism;
 mod llm_closed_form;
 mod queueing;
+mod slo;
