@@ -137,6 +137,37 @@ pub fn resolve(spec: &StrategySpec, rng: StreamRng) -> Result<Box<dyn Strategy>,
     }
 }
 
+/// Builders shared by the strategies' unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{Candidate, RequestView};
+    use crate::engine::SimDuration;
+
+    pub const REQUEST: RequestView = RequestView {
+        tenant: 0,
+        model: 0,
+        ingress: 0,
+        input_tokens: 1,
+        output_tokens: 1,
+    };
+
+    pub fn candidate(
+        deployment: usize,
+        millis: u64,
+        queued: u32,
+        running: u32,
+        replicas: u32,
+    ) -> Candidate {
+        Candidate {
+            deployment,
+            network_latency: SimDuration::from_millis(millis),
+            queued,
+            running,
+            replicas,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,13 +96,7 @@ impl Provider {
         let streams = RngStreams::new(scenario.run.seed);
         let strategy_box = crate::routing::resolve(strategy, streams.stream("router", 0))?;
         let topology = Topology::new(&scenario.sites, &scenario.links);
-        let mut ingress_sites: Vec<SiteIndex> = scenario
-            .tenants
-            .iter()
-            .flat_map(|tenant| tenant.ingress.iter().map(|&(site, _)| site))
-            .collect();
-        ingress_sites.sort_unstable();
-        ingress_sites.dedup();
+        let ingress_sites = scenario.ingress_sites();
         let deployment_sites: Vec<SiteIndex> =
             scenario.deployments.iter().map(|d| d.site).collect();
         let paths = PathCache::new(

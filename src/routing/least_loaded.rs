@@ -23,39 +23,16 @@ impl Strategy for LeastLoaded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::SimDuration;
-
-    fn candidate(
-        deployment: usize,
-        millis: u64,
-        queued: u32,
-        running: u32,
-        replicas: u32,
-    ) -> Candidate {
-        Candidate {
-            deployment,
-            network_latency: SimDuration::from_millis(millis),
-            queued,
-            running,
-            replicas,
-        }
-    }
+    use crate::routing::test_support::{REQUEST, candidate};
 
     #[test]
     fn load_per_replica_decides_then_latency() {
-        let request = RequestView {
-            tenant: 0,
-            model: 0,
-            ingress: 0,
-            input_tokens: 1,
-            output_tokens: 1,
-        };
         // 10 per replica, 5 per replica, 5 per replica but farther.
         let candidates = [
             candidate(0, 1, 10, 0, 1),
             candidate(1, 50, 30, 10, 8),
             candidate(2, 90, 5, 0, 1),
         ];
-        assert_eq!(LeastLoaded.pick(&request, &candidates), Some(1));
+        assert_eq!(LeastLoaded.pick(&REQUEST, &candidates), Some(1));
     }
 }

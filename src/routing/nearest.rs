@@ -21,33 +21,16 @@ impl Strategy for Nearest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::SimDuration;
-
-    fn candidate(deployment: usize, millis: u64, queued: u32) -> Candidate {
-        Candidate {
-            deployment,
-            network_latency: SimDuration::from_millis(millis),
-            queued,
-            running: 0,
-            replicas: 1,
-        }
-    }
+    use crate::routing::test_support::{REQUEST, candidate};
 
     #[test]
     fn lowest_latency_wins_whatever_the_load() {
-        let request = RequestView {
-            tenant: 0,
-            model: 0,
-            ingress: 0,
-            input_tokens: 1,
-            output_tokens: 1,
-        };
         let candidates = [
-            candidate(0, 80, 0),
-            candidate(1, 20, 500),
-            candidate(2, 20, 3),
+            candidate(0, 80, 0, 0, 1),
+            candidate(1, 20, 500, 0, 1),
+            candidate(2, 20, 3, 0, 1),
         ];
-        assert_eq!(Nearest.pick(&request, &candidates), Some(2));
-        assert_eq!(Nearest.pick(&request, &[]), None);
+        assert_eq!(Nearest.pick(&REQUEST, &candidates), Some(2));
+        assert_eq!(Nearest.pick(&REQUEST, &[]), None);
     }
 }

@@ -240,6 +240,18 @@ pub struct PolicyRule {
 }
 
 impl Scenario {
+    /// Every site some tenant enters at, sorted, each once.
+    pub fn ingress_sites(&self) -> Vec<SiteIndex> {
+        let mut sites: Vec<SiteIndex> = self
+            .tenants
+            .iter()
+            .flat_map(|tenant| tenant.ingress.iter().map(|&(site, _)| site))
+            .collect();
+        sites.sort_unstable();
+        sites.dedup();
+        sites
+    }
+
     /// Expected number of requests generated over the run, from rates and diurnal shapes.
     pub fn expected_requests(&self) -> f64 {
         let start = self.run.start.as_secs_f64();

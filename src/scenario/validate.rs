@@ -1066,13 +1066,7 @@ fn validate_policy(
 /// site of a tenant: otherwise it is dead capacity, almost always a typo in a link.
 fn check_reachability(scenario: &Scenario) -> Result<()> {
     let topology = crate::topology::Topology::new(&scenario.sites, &scenario.links);
-    let mut ingress_sites: Vec<SiteIndex> = scenario
-        .tenants
-        .iter()
-        .flat_map(|tenant| tenant.ingress.iter().map(|&(site, _)| site))
-        .collect();
-    ingress_sites.sort_unstable();
-    ingress_sites.dedup();
+    let ingress_sites = scenario.ingress_sites();
     for (index, deployment) in scenario.deployments.iter().enumerate() {
         let reachable = ingress_sites
             .iter()
