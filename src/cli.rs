@@ -12,11 +12,13 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 /// What went wrong, and whose fault it is.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// Bad input: exit code 2.
+    #[error("error: {0}")]
     Input(String),
     /// A bug or broken invariant: exit code 1.
+    #[error("internal error: {0}")]
     Internal(String),
 }
 
@@ -25,15 +27,6 @@ impl CliError {
         match self {
             CliError::Input(_) => 2,
             CliError::Internal(_) => 1,
-        }
-    }
-}
-
-impl std::fmt::Display for CliError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CliError::Input(message) => write!(f, "error: {message}"),
-            CliError::Internal(message) => write!(f, "internal error: {message}"),
         }
     }
 }
