@@ -21,7 +21,8 @@
 //! Serving writes times into the request records and reports terminal outcomes; it knows
 //! nothing of tenants, routing or metrics.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::engine::{Context, SimTime, StreamRng};
 use crate::metrics::TimeIntegral;
@@ -43,8 +44,12 @@ struct Replica {
     /// Requests being prefilled in the current iteration (LLM), or the one request in
     /// service (plain).
     prefilling: Vec<RequestId>,
-    /// Requests between decode steps (LLM).
-    decoding: Vec<RequestId>,
+    /// Decode steps this replica has run so far.
+    decode_steps: u64,
+    /// Requests in the decode batch, keyed by the decode step after which they finish.
+    /// Every member gains a token per step, so a step touches only the requests it
+    /// finishes, not the whole batch.
+    decoding: BinaryHeap<Reverse<(u64, RequestId)>>,
     busy: bool,
 }
 
@@ -83,7 +88,8 @@ impl DeploymentState {
             replicas: (0..deployment.replicas)
                 .map(|_| Replica {
                     prefilling: Vec::with_capacity(slots),
-                    decoding: Vec::with_capacity(slots),
+                    decode_steps: 0,
+                    decoding: BinaryHeap::with_capacity(slots),
                     busy: false,
                 })
                 .collect(),
@@ -173,27 +179,25 @@ impl DeploymentState {
                     finished += 1;
                     completed += 1;
                 } else {
-                    state.decoding.push(id);
+                    let last_step = state.decode_steps + record.output_tokens as u64 - 1;
+                    state.decoding.push(Reverse((last_step, id)));
                 }
             }
             state.prefilling.clear();
         } else {
-            // A decode step: every member gets its next token.
-            let mut position = 0;
-            while position < state.decoding.len() {
-                let id = state.decoding[position];
-                let record = requests.get_mut(id);
-                record.tokens_done += 1;
-                record.last_token_at = now;
-                if record.tokens_done >= record.output_tokens {
-                    outcomes.push(Outcome::Completed(id));
-                    finished += 1;
-                    completed += 1;
-                    // Order within a batch does not matter; keep removal O(1).
-                    state.decoding.swap_remove(position);
-                } else {
-                    position += 1;
+            // A decode step: every member gets its next token; those on their last leave.
+            state.decode_steps += 1;
+            while let Some(&Reverse((last_step, id))) = state.decoding.peek() {
+                if last_step > state.decode_steps {
+                    break;
                 }
+                state.decoding.pop();
+                let record = requests.get_mut(id);
+                record.tokens_done = record.output_tokens;
+                record.last_token_at = now;
+                outcomes.push(Outcome::Completed(id));
+                finished += 1;
+                completed += 1;
             }
         }
         self.completed += completed as u64;
