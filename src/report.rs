@@ -111,8 +111,19 @@ pub struct Summary {
 #[derive(Serialize)]
 pub struct Timing {
     pub wall_s: f64,
+    pub events: u64,
     pub events_per_s: f64,
     pub requests_per_s: f64,
+    /// The process's peak resident memory (Linux VmHWM), MiB; null where unknown.
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// Peak resident set size of this process in MiB, from /proc/self/status (Linux).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kib / 1024.0 * 10.0).round() / 10.0)
 }
 
 impl Timing {
@@ -121,8 +132,10 @@ impl Timing {
         let generated: u64 = output.metrics.tenants.iter().map(|t| t.generated).sum();
         Timing {
             wall_s: round6(wall_s),
+            events: output.events,
             events_per_s: (output.events as f64 / wall).round(),
             requests_per_s: (generated as f64 / wall).round(),
+            peak_rss_mib: peak_rss_mib(),
         }
     }
 }

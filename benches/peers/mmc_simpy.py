@@ -42,7 +42,6 @@ times only its simulation) and requests generated per wall-second.
 
 import argparse
 import json
-import math
 import random
 import sys
 import time

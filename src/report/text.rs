@@ -139,11 +139,15 @@ pub fn print_run(
     }
     writeln!(
         out,
-        "\nengine: {} events in {:.3} s wall ({:.2} M events/s, {} simulated requests/s)",
+        "\nengine: {} events in {:.3} s wall ({:.2} M events/s, {} simulated requests/s{})",
         grouped(summary.engine.events),
         timing.wall_s,
         timing.events_per_s / 1e6,
-        grouped(timing.requests_per_s as u64)
+        grouped(timing.requests_per_s as u64),
+        timing
+            .peak_rss_mib
+            .map(|mib| format!(", peak RSS {mib} MiB"))
+            .unwrap_or_default()
     )?;
     writeln!(out, "output: {directory}")
 }

@@ -117,7 +117,13 @@ fn run_prints_a_readable_summary_and_writes_every_file() {
     }
     let timing: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("timing.json")).unwrap()).unwrap();
-    for key in ["wall_s", "events_per_s", "requests_per_s"] {
+    for key in [
+        "wall_s",
+        "events",
+        "events_per_s",
+        "requests_per_s",
+        "peak_rss_mib",
+    ] {
         assert!(timing[key].is_number(), "timing.json lacks {key}");
     }
     // The timeseries has a row per interval for each deployment and tenant.

@@ -11,5 +11,6 @@ mod conservation;
 mod demand;
 mod determinism;
 mod llm_closed_form;
+mod memory;
 mod queueing;
 mod slo;
