@@ -89,5 +89,59 @@ fn whole_runs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, event_queue, whole_runs);
+/// One routing decision among 16 candidates, for each strategy.
+fn routing_decision(c: &mut Criterion) {
+    use strait::routing::{Candidate, RequestView};
+    let candidates: Vec<Candidate> = (0..16)
+        .map(|deployment| Candidate {
+            deployment,
+            network_latency: strait::engine::SimDuration::from_micros(
+                40_000 + 7_919 * deployment as u64 % 50_000,
+            ),
+            queued: (deployment as u32 * 37) % 11,
+            running: (deployment as u32 * 53) % 64,
+            replicas: 1 + deployment as u32 % 8,
+        })
+        .collect();
+    let request = RequestView {
+        tenant: 0,
+        model: 0,
+        ingress: 0,
+        input_tokens: 1_000,
+        output_tokens: 100,
+    };
+    let mut group = c.benchmark_group("routing_decision_16_candidates");
+    for name in strait::routing::STRATEGY_NAMES {
+        let spec = StrategySpec::parse(name).expect("known strategy");
+        let mut strategy =
+            strait::routing::resolve(&spec, StreamRng::seed_from_u64(1)).expect("strategy");
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(strategy.pick(black_box(&request), black_box(&candidates))))
+        });
+    }
+    group.finish();
+}
+
+/// One event of a saturated LLM deployment (mostly batch iterations: a serving step with
+/// its admissions, completions and metrics), stepped in a long quickstart run.
+fn serving_step(c: &mut Criterion) {
+    let scenario = load("quickstart.toml", &["run.duration=24h"]);
+    let spec = StrategySpec::parse(&scenario.run.strategy).expect("valid strategy");
+    let mut simulation = strait::simulator::build(scenario, &spec).expect("build");
+    // Past the first hour, so queues and batches are in steady state.
+    for _ in 0..2_000_000 {
+        simulation.step();
+    }
+    c.bench_function("serving_step_quickstart_event", |b| {
+        b.iter(|| black_box(simulation.step()))
+    });
+}
+
+criterion_group!(
+    benches,
+    event_queue,
+    routing_decision,
+    serving_step,
+    whole_runs
+);
 criterion_main!(benches);

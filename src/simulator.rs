@@ -92,6 +92,11 @@ pub fn reject_reasons(scenario: &Scenario) -> Vec<String> {
 }
 
 impl Provider {
+    /// The end of the simulated run.
+    pub fn end(&self) -> SimTime {
+        self.end
+    }
+
     pub fn new(scenario: Scenario, strategy: &StrategySpec) -> Result<Self, String> {
         let streams = RngStreams::new(scenario.run.seed);
         let strategy_box = crate::routing::resolve(strategy, streams.stream("router", 0))?;
@@ -347,6 +352,24 @@ impl Model for Provider {
 /// Fails (an internal error) if conservation does not hold.
 pub fn run(scenario: Scenario, strategy: &StrategySpec) -> Result<RunOutput, String> {
     let strategy_text = strategy_text(strategy);
+    let mut simulation = build(scenario, strategy)?;
+    let end = simulation.model().end();
+    simulation.run_until(end);
+    let events = simulation.events_processed();
+    let mut provider = simulation.into_model();
+    provider.finish()?;
+    Ok(RunOutput {
+        strategy: strategy_text,
+        metrics: provider.metrics,
+        scenario: provider.scenario,
+        events,
+    })
+}
+
+/// The simulation of a scenario, ready to run: capacity in place, the first arrival of
+/// each tenant, the warm-up mark and the first metrics tick scheduled. [`run`] runs it to
+/// the end; benchmarks and tools may step it event by event.
+pub fn build(scenario: Scenario, strategy: &StrategySpec) -> Result<Simulation<Provider>, String> {
     let mut provider = Provider::new(scenario, strategy)?;
     let end = provider.end;
     let warmup = provider.warmup;
@@ -369,16 +392,7 @@ pub fn run(scenario: Scenario, strategy: &StrategySpec) -> Result<RunOutput, Str
             },
         );
     }
-    simulation.run_until(end);
-    let events = simulation.events_processed();
-    let mut provider = simulation.into_model();
-    provider.finish()?;
-    Ok(RunOutput {
-        strategy: strategy_text,
-        metrics: provider.metrics,
-        scenario: provider.scenario,
-        events,
-    })
+    Ok(simulation)
 }
 
 /// The spec as text, as it was written (`name` or `name[k=v,...]`).

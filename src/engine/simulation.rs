@@ -63,6 +63,17 @@ impl<M: Model> Simulation<M> {
         self.context.schedule_at(time, event);
     }
 
+    /// Process the next event, if there is one; returns whether there was.
+    pub fn step(&mut self) -> bool {
+        let Some((time, event)) = self.context.queue.pop() else {
+            return false;
+        };
+        self.context.now = time;
+        self.events_processed += 1;
+        self.model.handle(event, &mut self.context);
+        true
+    }
+
     /// Process every event at or before `end`, then leave the clock at `end`.
     /// Events after `end` stay pending.
     pub fn run_until(&mut self, end: SimTime) {
