@@ -106,7 +106,9 @@ impl TenantDemand {
                 }
             };
             if accept {
-                return Some(SimTime::from_nanos(self.clock_ns.round() as u64));
+                return Some(SimTime::from_nanos(crate::distribution::round_to_u64(
+                    self.clock_ns,
+                )));
             }
         }
     }
