@@ -35,12 +35,16 @@ fn every_shipped_scenario_balances_its_books() {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
     {
         let out = temp_dir("conservation");
+        // Shortened so that full-scale benchmark scenarios stay quick; every shipped
+        // scenario's warm-up is shorter than this.
         let output = strait(&[
             "run",
             path.to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
             "--quiet",
+            "--set",
+            "run.duration=30m",
         ]);
         assert!(
             output.status.success(),
