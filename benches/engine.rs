@@ -98,6 +98,7 @@ fn routing_decision(c: &mut Criterion) {
             network_latency: strait::engine::SimDuration::from_micros(
                 40_000 + 7_919 * deployment as u64 % 50_000,
             ),
+            in_transit: (deployment as u32 * 17) % 5,
             queued: (deployment as u32 * 37) % 11,
             running: (deployment as u32 * 53) % 64,
             replicas: 1 + deployment as u32 % 8,

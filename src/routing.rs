@@ -34,6 +34,9 @@ pub struct Candidate {
     pub deployment: DeploymentIndex,
     /// One-way latency of the path from the request's ingress, without jitter.
     pub network_latency: SimDuration,
+    /// Requests routed to the deployment that are still crossing the network: a router
+    /// knows what it has dispatched, even before the deployment sees it.
+    pub in_transit: u32,
     /// Requests waiting in the deployment's admission queue.
     pub queued: u32,
     /// Requests being served.
@@ -42,9 +45,9 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// Queued plus running requests: the load `least-loaded` balances.
+    /// In-transit, queued and running requests: the load `least-loaded` balances.
     pub fn load(&self) -> u64 {
-        self.queued as u64 + self.running as u64
+        self.in_transit as u64 + self.queued as u64 + self.running as u64
     }
 
     /// Compares load per replica exactly (cross-multiplied, no division).
@@ -161,6 +164,7 @@ pub(crate) mod test_support {
         Candidate {
             deployment,
             network_latency: SimDuration::from_millis(millis),
+            in_transit: 0,
             queued,
             running,
             replicas,

@@ -66,6 +66,8 @@ pub struct DeploymentState {
     rng: StreamRng,
     /// Requests resident on replicas (prefilling or decoding).
     resident: u32,
+    /// Requests routed here that have not arrived yet.
+    in_transit: u32,
     pub busy_replicas: TimeIntegral,
     pub resident_requests: TimeIntegral,
     pub queue_length: TimeIntegral,
@@ -97,6 +99,7 @@ impl DeploymentState {
             idle: (0..deployment.replicas).rev().collect(),
             rng,
             resident: 0,
+            in_transit: 0,
             busy_replicas: TimeIntegral::default(),
             resident_requests: TimeIntegral::default(),
             queue_length: TimeIntegral::default(),
@@ -109,6 +112,16 @@ impl DeploymentState {
 
     pub fn queued(&self) -> u32 {
         self.queue.len() as u32
+    }
+
+    /// Requests routed here and still crossing the network.
+    pub fn in_transit(&self) -> u32 {
+        self.in_transit
+    }
+
+    /// A router has sent a request here; it arrives after its network latency.
+    pub fn dispatched(&mut self) {
+        self.in_transit += 1;
     }
 
     pub fn running(&self) -> u32 {
@@ -125,6 +138,7 @@ impl DeploymentState {
     ) {
         let now = context.now();
         self.arrivals += 1;
+        self.in_transit -= 1;
         requests.get_mut(request).arrived_at_deployment = now;
         // Requests the replicas can still take at their next iteration do not count as
         // waiting beyond capacity: only those beyond every free batch slot do.

@@ -189,6 +189,7 @@ impl Provider {
             self.candidates.push(Candidate {
                 deployment: deployment as usize,
                 network_latency: latency,
+                in_transit: state.in_transit(),
                 queued: state.queued(),
                 running: state.running(),
                 replicas: self.scenario.deployments[deployment as usize].replicas,
@@ -238,6 +239,7 @@ impl Provider {
             return_latency: backward,
             ..Request::default()
         });
+        self.deployments[chosen.deployment].dispatched();
         context.schedule_in(forward, Event::ReachDeployment { request: id });
     }
 

@@ -1,9 +1,11 @@
-//! `least-loaded`: join the shortest queue. The candidate with the fewest queued plus
-//! running requests per replica, with load seen as it is at this instant. Ties go to the
-//! lower network latency, then to the one listed first.
+//! `least-loaded`: join the shortest queue. The candidate with the fewest requests per
+//! replica — in transit to it, queued and running — with load seen as it is at this
+//! instant. Ties go to the lower network latency, then to the one listed first.
 //!
 //! Load is per replica so that a 40-replica deployment is not starved in favour of a
-//! 2-replica one merely because it holds more requests in absolute terms.
+//! 2-replica one merely because it holds more requests in absolute terms. Requests in
+//! transit count because the router dispatched them itself: leaving them out makes every
+//! request for 20–130 ms of network latency go to the same deployment (herding).
 
 use super::{Candidate, RequestView, Strategy};
 
