@@ -128,7 +128,8 @@ fn routing_decision(c: &mut Criterion) {
 fn serving_step(c: &mut Criterion) {
     let scenario = load("quickstart.toml", &["run.duration=24h"]);
     let spec = StrategySpec::parse(&scenario.run.strategy).expect("valid strategy");
-    let mut simulation = strait::simulator::build(scenario, &spec).expect("build");
+    let mut simulation =
+        strait::simulator::build(scenario, &spec, Default::default()).expect("build");
     // Past the first hour, so queues and batches are in steady state.
     for _ in 0..2_000_000 {
         simulation.step();

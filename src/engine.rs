@@ -32,7 +32,7 @@ mod rng;
 mod simulation;
 mod time;
 
-pub use queue::EventQueue;
+pub use queue::{EventOrder, EventQueue};
 pub use rng::{RngStreams, StreamRng};
 pub use simulation::{Context, Model, Simulation};
 pub use time::{SimDuration, SimTime};

@@ -24,7 +24,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use crate::engine::{Context, SimTime, StreamRng};
+use crate::engine::{Context, SimDuration, SimTime, StreamRng};
 use crate::metrics::TimeIntegral;
 use crate::request::{RequestId, RequestSlab};
 use crate::scenario::{Deployment, ServiceModel};
@@ -40,10 +40,31 @@ pub enum Outcome {
     TimedOut(RequestId),
 }
 
+/// A stretch of decode steps with unchanged batch membership, simulated as one event.
+///
+/// While no request joins or leaves, every step takes the same time, so the replica can
+/// jump to the step that ends the next request instead of scheduling every step. If a
+/// request arrives meanwhile and this replica has a free slot, the stretch is cut short
+/// at the next step boundary, where the per-step replica would have admitted it: the
+/// jump changes how many events are processed, never what happens when.
+#[derive(Clone, Copy, Debug)]
+struct Coast {
+    start: SimTime,
+    step: SimDuration,
+    /// Steps until the replica's pending event.
+    steps: u64,
+}
+
 struct Replica {
     /// Requests being prefilled in the current iteration (LLM), or the one request in
     /// service (plain).
     prefilling: Vec<RequestId>,
+    /// The decode stretch in progress, if the replica is decoding.
+    coast: Option<Coast>,
+    /// Bumped when the replica's pending event is replaced; older events are stale.
+    generation: u32,
+    /// A queued request is counting on this replica's next step boundary.
+    woken: bool,
     /// Decode steps this replica has run so far.
     decode_steps: u64,
     /// Requests in the decode batch, keyed by the decode step after which they finish.
@@ -57,6 +78,8 @@ struct Replica {
 pub struct DeploymentState {
     index: u32,
     service: ServiceModel,
+    /// Schedule every decode step as its own event (for checking that jumps are exact).
+    step_by_step: bool,
     max_batch: u32,
     max_queue: Option<u32>,
     queue: VecDeque<RequestId>,
@@ -78,18 +101,22 @@ pub struct DeploymentState {
 }
 
 impl DeploymentState {
-    pub fn new(index: usize, deployment: &Deployment, rng: StreamRng) -> Self {
+    pub fn new(index: usize, deployment: &Deployment, rng: StreamRng, step_by_step: bool) -> Self {
         // Batches grow on demand; a huge max_batch must not reserve memory up front.
         let slots = (deployment.max_batch as usize).min(64);
         DeploymentState {
             index: index as u32,
             service: deployment.service.clone(),
+            step_by_step,
             max_batch: deployment.max_batch,
             max_queue: deployment.max_queue,
             queue: VecDeque::new(),
             replicas: (0..deployment.replicas)
                 .map(|_| Replica {
                     prefilling: Vec::with_capacity(slots),
+                    coast: None,
+                    generation: 0,
+                    woken: false,
                     decode_steps: 0,
                     decoding: BinaryHeap::with_capacity(slots),
                     busy: false,
@@ -157,18 +184,67 @@ impl DeploymentState {
         {
             self.start_iteration(replica, context, requests, outcomes);
         }
+        if !self.queue.is_empty() {
+            self.wake_one(context);
+        }
+    }
+
+    /// A request waits: the decoding replica with a free slot whose next step boundary
+    /// comes first will take it there, so cut its stretch short at that boundary.
+    fn wake_one(&mut self, context: &mut Context<Event>) {
+        let now = context.now();
+        let mut best: Option<(SimTime, u32, u64)> = None;
+        for (index, replica) in self.replicas.iter().enumerate() {
+            let Some(coast) = replica.coast else { continue };
+            if replica.woken || replica.decoding.len() >= self.max_batch as usize {
+                continue;
+            }
+            let elapsed = now.saturating_since(coast.start).as_nanos();
+            let step = coast.step.as_nanos().max(1);
+            let steps = elapsed.div_ceil(step).max(1).min(coast.steps);
+            let boundary = coast.start + coast.step.saturating_mul(steps);
+            if best.is_none_or(|(time, _, _)| boundary < time) {
+                best = Some((boundary, index as u32, steps));
+            }
+        }
+        let Some((boundary, index, steps)) = best else {
+            return;
+        };
+        let replica = &mut self.replicas[index as usize];
+        replica.woken = true;
+        let coast = replica
+            .coast
+            .as_mut()
+            .expect("chosen among decoding replicas");
+        if steps < coast.steps {
+            coast.steps = steps;
+            replica.generation = replica.generation.wrapping_add(1);
+            context.schedule_at(
+                boundary,
+                Event::ReplicaDone {
+                    deployment: self.index,
+                    replica: index,
+                    generation: replica.generation,
+                },
+            );
+        }
     }
 
     /// A replica's service (plain) or iteration (LLM) ends now.
     pub fn replica_done(
         &mut self,
         replica: u32,
+        generation: u32,
         context: &mut Context<Event>,
         requests: &mut RequestSlab,
         outcomes: &mut Vec<Outcome>,
     ) {
         let now = context.now();
         let state = &mut self.replicas[replica as usize];
+        if generation != state.generation {
+            return; // replaced by an earlier wake-up
+        }
+        state.woken = false;
         // Requests leaving the replica, and how many of them completed.
         let mut finished = 0u32;
         let mut completed = 0u32;
@@ -199,8 +275,12 @@ impl DeploymentState {
             }
             state.prefilling.clear();
         } else {
-            // A decode step: every member gets its next token; those on their last leave.
-            state.decode_steps += 1;
+            // Decode steps: every member gets a token per step; those on their last leave.
+            let coast = state
+                .coast
+                .take()
+                .expect("a decoding replica has a stretch");
+            state.decode_steps += coast.steps;
             while let Some(&Reverse((last_step, id))) = state.decoding.peek() {
                 if last_step > state.decode_steps {
                     break;
@@ -256,7 +336,23 @@ impl DeploymentState {
             ServiceModel::Llm(profile) if !state.prefilling.is_empty() => {
                 Some(profile.prefill_time(admitted_tokens))
             }
-            ServiceModel::Llm(profile) => Some(profile.decode_step(state.decoding.len() as u32)),
+            ServiceModel::Llm(profile) => {
+                // Membership is fixed until the next request finishes or one is admitted
+                // (wake_one cuts the stretch short for that).
+                let step = profile.decode_step(state.decoding.len() as u32);
+                let Reverse((next_last_step, _)) = *state.decoding.peek().expect("decoding");
+                let steps = if self.step_by_step {
+                    1
+                } else {
+                    next_last_step - state.decode_steps
+                };
+                state.coast = Some(Coast {
+                    start: now,
+                    step,
+                    steps,
+                });
+                Some(step.saturating_mul(steps))
+            }
         };
         match duration {
             Some(duration) => {
@@ -269,6 +365,7 @@ impl DeploymentState {
                     Event::ReplicaDone {
                         deployment: self.index,
                         replica,
+                        generation: state.generation,
                     },
                 );
             }

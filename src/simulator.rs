@@ -17,7 +17,9 @@
 mod metrics;
 
 use crate::demand::TenantDemand;
-use crate::engine::{Context, Model, RngStreams, SimDuration, SimTime, Simulation, StreamRng};
+use crate::engine::{
+    Context, EventOrder, Model, RngStreams, SimDuration, SimTime, Simulation, StreamRng,
+};
 use crate::request::{Request, RequestId, RequestSlab};
 use crate::routing::{Candidate, RequestView, Strategy, StrategySpec};
 use crate::scenario::{Scenario, SiteIndex};
@@ -33,12 +35,38 @@ pub enum Event {
     Arrival { tenant: u32 },
     /// A request reaches its deployment after crossing the network.
     ReachDeployment { request: RequestId },
-    /// A replica's service or iteration ends.
-    ReplicaDone { deployment: u32, replica: u32 },
+    /// A replica's service or iteration ends (unless `generation` is stale: the replica
+    /// was woken earlier by an arrival).
+    ReplicaDone {
+        deployment: u32,
+        replica: u32,
+        generation: u32,
+    },
     /// Warm-up is over: statistics start here.
     WarmupEnd,
     /// End of a metrics interval.
     MetricsTick,
+}
+
+/// Events at the same nanosecond run in a fixed order that depends only on what they are,
+/// never on when they were scheduled: requests reach deployments first, then replicas act
+/// (by deployment and replica), then tenants send, then metrics close. So a request that
+/// arrives exactly at a replica's step boundary is admitted there, however the replica's
+/// event came to be scheduled — which keeps jumping over decode steps exact.
+impl EventOrder for Event {
+    fn rank(&self) -> u64 {
+        match *self {
+            Event::ReachDeployment { .. } => 0,
+            Event::ReplicaDone {
+                deployment,
+                replica,
+                ..
+            } => (1 << 62) | ((deployment as u64) << 32) | replica as u64,
+            Event::Arrival { tenant } => (2 << 62) | tenant as u64,
+            Event::WarmupEnd => 3 << 62,
+            Event::MetricsTick => (3 << 62) | 1,
+        }
+    }
 }
 
 /// Why a request was rejected before reaching any deployment.
@@ -97,7 +125,11 @@ impl Provider {
         self.end
     }
 
-    pub fn new(scenario: Scenario, strategy: &StrategySpec) -> Result<Self, String> {
+    pub fn new(
+        scenario: Scenario,
+        strategy: &StrategySpec,
+        options: RunOptions,
+    ) -> Result<Self, String> {
         let streams = RngStreams::new(scenario.run.seed);
         let strategy_box = crate::routing::resolve(strategy, streams.stream("router", 0))?;
         let topology = Topology::new(&scenario.sites, &scenario.links);
@@ -143,7 +175,12 @@ impl Provider {
             .iter()
             .enumerate()
             .map(|(index, deployment)| {
-                DeploymentState::new(index, deployment, streams.stream("service", index as u64))
+                DeploymentState::new(
+                    index,
+                    deployment,
+                    streams.stream("service", index as u64),
+                    options.step_by_step,
+                )
             })
             .collect();
         let link_jitter_rngs = (0..scenario.links.len())
@@ -325,9 +362,11 @@ impl Model for Provider {
             Event::ReplicaDone {
                 deployment,
                 replica,
+                generation,
             } => {
                 self.deployments[deployment as usize].replica_done(
                     replica,
+                    generation,
                     context,
                     &mut self.requests,
                     &mut self.outcomes,
@@ -353,8 +392,25 @@ impl Model for Provider {
 /// Runs a validated scenario with the given strategy spec and returns what it measured.
 /// Fails (an internal error) if conservation does not hold.
 pub fn run(scenario: Scenario, strategy: &StrategySpec) -> Result<RunOutput, String> {
+    run_with(scenario, strategy, RunOptions::default())
+}
+
+/// How the simulation is carried out; results do not depend on it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Process every LLM decode step as an event instead of jumping over steps while a
+    /// batch's membership is unchanged. Slower; the results are the same (a test checks).
+    pub step_by_step: bool,
+}
+
+/// [`run`] with options.
+pub fn run_with(
+    scenario: Scenario,
+    strategy: &StrategySpec,
+    options: RunOptions,
+) -> Result<RunOutput, String> {
     let strategy_text = strategy_text(strategy);
-    let mut simulation = build(scenario, strategy)?;
+    let mut simulation = build(scenario, strategy, options)?;
     let end = simulation.model().end();
     simulation.run_until(end);
     let events = simulation.events_processed();
@@ -371,8 +427,12 @@ pub fn run(scenario: Scenario, strategy: &StrategySpec) -> Result<RunOutput, Str
 /// The simulation of a scenario, ready to run: capacity in place, the first arrival of
 /// each tenant, the warm-up mark and the first metrics tick scheduled. [`run`] runs it to
 /// the end; benchmarks and tools may step it event by event.
-pub fn build(scenario: Scenario, strategy: &StrategySpec) -> Result<Simulation<Provider>, String> {
-    let mut provider = Provider::new(scenario, strategy)?;
+pub fn build(
+    scenario: Scenario,
+    strategy: &StrategySpec,
+    options: RunOptions,
+) -> Result<Simulation<Provider>, String> {
+    let mut provider = Provider::new(scenario, strategy, options)?;
     let end = provider.end;
     let warmup = provider.warmup;
     let mut first_arrivals = Vec::with_capacity(provider.demand.len());

@@ -1,23 +1,38 @@
-//! The pending-event set: a binary heap ordered by (time, sequence number).
+//! The pending-event set: a binary heap ordered by (time, rank, sequence number).
 //!
-//! The sequence number is assigned at scheduling time, so two events at the same instant
-//! run in the order they were scheduled. That makes ties deterministic without asking
-//! the model to order its own events.
+//! Events at the same instant run in increasing rank (see [`EventOrder`]), and events of
+//! equal rank in the order they were scheduled. The sequence number makes every tie
+//! deterministic; the rank lets a model make ties independent of scheduling history.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use super::time::SimTime;
 
+/// How a model orders its events that fall on the same instant.
+pub trait EventOrder {
+    /// Lower ranks run first among events at the same time. Models whose results must not
+    /// depend on when an event was scheduled (only on what and when it is) rank by kind
+    /// and entity; the default puts every event at rank 0, leaving scheduling order.
+    fn rank(&self) -> u64 {
+        0
+    }
+}
+
+impl EventOrder for () {}
+impl EventOrder for char {}
+impl EventOrder for u32 {}
+
 struct Entry<E> {
     time: SimTime,
-    sequence: u64,
+    /// Rank in the high 64 bits, sequence number in the low 64: one comparison.
+    order: u128,
     event: E,
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.sequence == other.sequence
+        self.time == other.time && self.order == other.order
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -32,7 +47,7 @@ impl<E> Ord for Entry<E> {
         other
             .time
             .cmp(&self.time)
-            .then_with(|| other.sequence.cmp(&self.sequence))
+            .then_with(|| other.order.cmp(&self.order))
     }
 }
 
@@ -42,13 +57,13 @@ pub struct EventQueue<E> {
     next_sequence: u64,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: EventOrder> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: EventOrder> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
@@ -59,11 +74,8 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        self.heap.push(Entry {
-            time,
-            sequence,
-            event,
-        });
+        let order = ((event.rank() as u128) << 64) | sequence as u128;
+        self.heap.push(Entry { time, order, event });
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
@@ -86,6 +98,25 @@ impl<E> EventQueue<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct Ranked(u64, char);
+    impl EventOrder for Ranked {
+        fn rank(&self) -> u64 {
+            self.0
+        }
+    }
+
+    #[test]
+    fn ties_go_by_rank_then_scheduling_order() {
+        let mut queue = EventQueue::new();
+        queue.push(SimTime::from_nanos(10), Ranked(2, 'c'));
+        queue.push(SimTime::from_nanos(10), Ranked(1, 'a'));
+        queue.push(SimTime::from_nanos(5), Ranked(9, 'z'));
+        queue.push(SimTime::from_nanos(10), Ranked(1, 'b'));
+        let order: Vec<char> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e.1)).collect();
+        assert_eq!(order, vec!['z', 'a', 'b', 'c']);
+    }
 
     #[test]
     fn pops_in_time_order_and_ties_in_scheduling_order() {

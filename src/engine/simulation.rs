@@ -1,12 +1,12 @@
 //! The event loop: pop the earliest event, advance the clock, hand the event to the model.
 
-use super::queue::EventQueue;
+use super::queue::{EventOrder, EventQueue};
 use super::time::{SimDuration, SimTime};
 
 /// A simulated system. It owns all its state; the engine owns only time and pending events.
 pub trait Model {
     /// The model's events. Keep them small and `Copy`-like: they sit in the heap.
-    type Event;
+    type Event: EventOrder;
 
     /// React to `event`, which happens at `context.now()`.
     fn handle(&mut self, event: Self::Event, context: &mut Context<Self::Event>);
@@ -18,7 +18,7 @@ pub struct Context<E> {
     queue: EventQueue<E>,
 }
 
-impl<E> Context<E> {
+impl<E: EventOrder> Context<E> {
     pub fn now(&self) -> SimTime {
         self.now
     }

@@ -14,3 +14,4 @@ mod llm_closed_form;
 mod memory;
 mod queueing;
 mod slo;
+mod step_jumps;
