@@ -53,6 +53,9 @@ struct Coast {
     step: SimDuration,
     /// Steps until the replica's pending event.
     steps: u64,
+    /// Steps from `start` to the latest step boundary computed, kept so that most
+    /// wake-ups find the next boundary without a division.
+    boundary_steps: u64,
 }
 
 struct Replica {
@@ -194,15 +197,26 @@ impl DeploymentState {
     fn wake_one(&mut self, context: &mut Context<Event>) {
         let now = context.now();
         let mut best: Option<(SimTime, u32, u64)> = None;
-        for (index, replica) in self.replicas.iter().enumerate() {
-            let Some(coast) = replica.coast else { continue };
+        for (index, replica) in self.replicas.iter_mut().enumerate() {
             if replica.woken || replica.decoding.len() >= self.max_batch as usize {
                 continue;
             }
-            let elapsed = now.saturating_since(coast.start).as_nanos();
-            let step = coast.step.as_nanos().max(1);
-            let steps = elapsed.div_ceil(step).max(1).min(coast.steps);
-            let boundary = coast.start + coast.step.saturating_mul(steps);
+            let Some(coast) = replica.coast.as_mut() else {
+                continue;
+            };
+            // The first step boundary at or after now (at least one step in).
+            let mut boundary = coast.start + coast.step.saturating_mul(coast.boundary_steps);
+            if boundary < now {
+                let elapsed = now.saturating_since(coast.start).as_nanos();
+                coast.boundary_steps = elapsed.div_ceil(coast.step.as_nanos().max(1));
+                boundary = coast.start + coast.step.saturating_mul(coast.boundary_steps);
+            }
+            let steps = coast.boundary_steps.min(coast.steps);
+            let boundary = if steps < coast.boundary_steps {
+                coast.start + coast.step.saturating_mul(steps)
+            } else {
+                boundary
+            };
             if best.is_none_or(|(time, _, _)| boundary < time) {
                 best = Some((boundary, index as u32, steps));
             }
@@ -350,6 +364,7 @@ impl DeploymentState {
                     start: now,
                     step,
                     steps,
+                    boundary_steps: 1,
                 });
                 Some(step.saturating_mul(steps))
             }
