@@ -126,7 +126,9 @@ fn routing_decision(c: &mut Criterion) {
 /// One event of a saturated LLM deployment (mostly batch iterations: a serving step with
 /// its admissions, completions and metrics), stepped in a long quickstart run.
 fn serving_step(c: &mut Criterion) {
-    let scenario = load("quickstart.toml", &["run.duration=24h"]);
+    // Thirty simulated days: far more events than criterion steps through, so every
+    // measured step does real work.
+    let scenario = load("quickstart.toml", &["run.duration=30d"]);
     let spec = StrategySpec::parse(&scenario.run.strategy).expect("valid strategy");
     let mut simulation =
         strait::simulator::build(scenario, &spec, Default::default()).expect("build");
