@@ -53,9 +53,6 @@ struct Coast {
     step: SimDuration,
     /// Steps until the replica's pending event.
     steps: u64,
-    /// Steps from `start` to the latest step boundary computed, kept so that most
-    /// wake-ups find the next boundary without a division.
-    boundary_steps: u64,
 }
 
 struct Replica {
@@ -68,6 +65,9 @@ struct Replica {
     generation: u32,
     /// A queued request is counting on this replica's next step boundary.
     woken: bool,
+    /// Bumped with every new decode stretch, so wake-up candidates of an earlier stretch
+    /// are recognised as stale.
+    coast_stamp: u32,
     /// Decode steps this replica has run so far.
     decode_steps: u64,
     /// Requests in the decode batch, keyed by the decode step after which they finish.
@@ -89,6 +89,8 @@ pub struct DeploymentState {
     replicas: Vec<Replica>,
     /// Replicas with no iteration in progress, taken from the end.
     idle: Vec<u32>,
+    /// Decoding replicas with a free slot, keyed by a step boundary (see `wake_one`).
+    wake_candidates: BinaryHeap<Reverse<(SimTime, u32, u32)>>,
     rng: StreamRng,
     /// Requests resident on replicas (prefilling or decoding).
     resident: u32,
@@ -120,6 +122,7 @@ impl DeploymentState {
                     coast: None,
                     generation: 0,
                     woken: false,
+                    coast_stamp: 0,
                     decode_steps: 0,
                     decoding: BinaryHeap::with_capacity(slots),
                     busy: false,
@@ -127,6 +130,7 @@ impl DeploymentState {
                 .collect(),
             // Reversed so that replica 0 is taken first.
             idle: (0..deployment.replicas).rev().collect(),
+            wake_candidates: BinaryHeap::new(),
             rng,
             resident: 0,
             in_transit: 0,
@@ -194,43 +198,54 @@ impl DeploymentState {
 
     /// A request waits: the decoding replica with a free slot whose next step boundary
     /// comes first will take it there, so cut its stretch short at that boundary.
+    ///
+    /// Candidates sit in a heap keyed by a step boundary; a boundary that has passed is
+    /// moved to the replica's next one before it is compared, so the top is always the
+    /// earliest boundary at or after now (ties to the lower replica), without a scan of
+    /// every replica. Entries of replicas whose stretch ended or changed are dropped as
+    /// they surface.
     fn wake_one(&mut self, context: &mut Context<Event>) {
         let now = context.now();
-        let mut best: Option<(SimTime, u32, u64)> = None;
-        for (index, replica) in self.replicas.iter_mut().enumerate() {
-            if replica.woken || replica.decoding.len() >= self.max_batch as usize {
-                continue;
-            }
-            let Some(coast) = replica.coast.as_mut() else {
-                continue;
+        let chosen = loop {
+            let Some(&Reverse((boundary, index, stamp))) = self.wake_candidates.peek() else {
+                return;
             };
-            // The first step boundary at or after now (at least one step in).
-            let mut boundary = coast.start + coast.step.saturating_mul(coast.boundary_steps);
+            let replica = &self.replicas[index as usize];
+            let valid = replica.coast_stamp == stamp
+                && !replica.woken
+                && replica.decoding.len() < self.max_batch as usize;
+            let coast = match replica.coast {
+                Some(coast) if valid => coast,
+                _ => {
+                    self.wake_candidates.pop();
+                    continue;
+                }
+            };
+            self.wake_candidates.pop();
             if boundary < now {
+                // The first boundary at or after now, at least one step in, at most the
+                // stretch's planned end.
                 let elapsed = now.saturating_since(coast.start).as_nanos();
-                coast.boundary_steps = elapsed.div_ceil(coast.step.as_nanos().max(1));
-                boundary = coast.start + coast.step.saturating_mul(coast.boundary_steps);
+                let steps = elapsed
+                    .div_ceil(coast.step.as_nanos().max(1))
+                    .max(1)
+                    .min(coast.steps);
+                let next = coast.start + coast.step.saturating_mul(steps);
+                self.wake_candidates.push(Reverse((next, index, stamp)));
+                continue;
             }
-            let steps = coast.boundary_steps.min(coast.steps);
-            let boundary = if steps < coast.boundary_steps {
-                coast.start + coast.step.saturating_mul(steps)
-            } else {
-                boundary
-            };
-            if best.is_none_or(|(time, _, _)| boundary < time) {
-                best = Some((boundary, index as u32, steps));
-            }
-        }
-        let Some((boundary, index, steps)) = best else {
-            return;
+            break (boundary, index, coast);
         };
+        let (boundary, index, coast) = chosen;
+        let steps =
+            (boundary.saturating_since(coast.start).as_nanos()) / coast.step.as_nanos().max(1);
         let replica = &mut self.replicas[index as usize];
         replica.woken = true;
-        let coast = replica
-            .coast
-            .as_mut()
-            .expect("chosen among decoding replicas");
         if steps < coast.steps {
+            let coast = replica
+                .coast
+                .as_mut()
+                .expect("chosen among decoding replicas");
             coast.steps = steps;
             replica.generation = replica.generation.wrapping_add(1);
             context.schedule_at(
@@ -364,8 +379,12 @@ impl DeploymentState {
                     start: now,
                     step,
                     steps,
-                    boundary_steps: 1,
                 });
+                state.coast_stamp = state.coast_stamp.wrapping_add(1);
+                if state.decoding.len() < self.max_batch as usize {
+                    self.wake_candidates
+                        .push(Reverse((now + step, replica, state.coast_stamp)));
+                }
                 Some(step.saturating_mul(steps))
             }
         };
@@ -391,6 +410,15 @@ impl DeploymentState {
                 }
                 self.idle.push(replica);
             }
+        }
+        // Stretches that ended without a wake-up leave stale candidates; keep the heap
+        // bounded by the number of replicas.
+        if self.wake_candidates.len() > 4 * self.replicas.len() + 64 {
+            let replicas = &self.replicas;
+            self.wake_candidates.retain(|&Reverse((_, index, stamp))| {
+                let candidate = &replicas[index as usize];
+                candidate.coast_stamp == stamp && candidate.coast.is_some() && !candidate.woken
+            });
         }
     }
 
