@@ -25,14 +25,14 @@ impl EventOrder for u32 {}
 
 struct Entry<E> {
     time: SimTime,
-    /// Rank in the high 64 bits, sequence number in the low 64: one comparison.
-    order: u128,
+    rank: u64,
+    sequence: u64,
     event: E,
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.order == other.order
+        self.time == other.time && self.rank == other.rank && self.sequence == other.sequence
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -47,7 +47,8 @@ impl<E> Ord for Entry<E> {
         other
             .time
             .cmp(&self.time)
-            .then_with(|| other.order.cmp(&self.order))
+            .then_with(|| other.rank.cmp(&self.rank))
+            .then_with(|| other.sequence.cmp(&self.sequence))
     }
 }
 
@@ -74,8 +75,13 @@ impl<E: EventOrder> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        let order = ((event.rank() as u128) << 64) | sequence as u128;
-        self.heap.push(Entry { time, order, event });
+        let rank = event.rank();
+        self.heap.push(Entry {
+            time,
+            rank,
+            sequence,
+            event,
+        });
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
