@@ -10,8 +10,6 @@ pub type RequestId = u32;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Request {
     pub tenant: u32,
-    pub model: u32,
-    pub ingress: u32,
     pub deployment: u32,
     pub input_tokens: u32,
     pub output_tokens: u32,

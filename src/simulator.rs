@@ -265,8 +265,6 @@ impl Provider {
         };
         let id = self.requests.insert(Request {
             tenant: tenant_index as u32,
-            model: attributes.model as u32,
-            ingress: attributes.ingress as u32,
             deployment: chosen.deployment as u32,
             input_tokens: attributes.input_tokens,
             output_tokens: attributes.output_tokens,

@@ -120,7 +120,7 @@ fn print_check(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()>
             .collect();
         writeln!(
             out,
-            "  {:<16} {} {:<10} {}/s mean{}; from {}; models {}",
+            "  {:<16} {} {:<10} {}/s mean{}; from {}; models {}; tokens in {:.0} / out {:.0} mean",
             tenant.id,
             tenant.jurisdiction,
             tenant.tier,
@@ -131,7 +131,9 @@ fn print_check(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()>
                 ""
             },
             ingress.join(", "),
-            models.join(", ")
+            models.join(", "),
+            tenant.input_tokens.mean(),
+            tenant.output_tokens.mean()
         )?;
     }
     print_routes(out, scenario)?;

@@ -77,16 +77,13 @@ impl<M: Model> Simulation<M> {
     /// Process every event at or before `end`, then leave the clock at `end`.
     /// Events after `end` stay pending.
     pub fn run_until(&mut self, end: SimTime) {
-        while let Some(time) = self.context.queue.peek_time() {
-            if time > end {
-                break;
-            }
-            let Some((time, event)) = self.context.queue.pop() else {
-                break;
-            };
-            self.context.now = time;
-            self.events_processed += 1;
-            self.model.handle(event, &mut self.context);
+        while self
+            .context
+            .queue
+            .peek_time()
+            .is_some_and(|time| time <= end)
+        {
+            self.step();
         }
         self.context.now = self.context.now.max(end);
     }
