@@ -20,8 +20,10 @@
 //! | [`scenario`] | scenario files: raw serde structs → validated [`scenario::Scenario`]; `--set` |
 //! | [`topology`] | sites and links as a petgraph graph; shortest-latency paths, cached |
 //! | [`demand`] | per-tenant arrival processes (Poisson, diurnal thinning) and request attributes |
+//! | [`trace`] | request traces (Azure CSV, Mooncake JSONL, plain CSV) streamed from disk and replayed |
 //! | [`serving`] | deployments: shared FIFO queue, plain stations and continuous LLM batching |
 //! | [`routing`] | the `Strategy` trait and one file per strategy |
+//! | [`profile`] | LLM performance profiles (decode step and prefill curves, KV capacity) and the shipped library |
 //! | [`policy`] | allow/deny rules evaluated per tenant, model and serving jurisdiction |
 //! | [`metrics`] | HDR latency histograms, exact time integrals |
 //! | [`queueing`] | closed forms (Erlang C, Pollaczek–Khinchine) reported beside measurements |
@@ -67,6 +69,7 @@ pub mod distribution;
 pub mod engine;
 pub mod metrics;
 pub mod policy;
+pub mod profile;
 pub mod queueing;
 pub mod report;
 pub mod request;
@@ -75,3 +78,4 @@ pub mod scenario;
 pub mod serving;
 pub mod simulator;
 pub mod topology;
+pub mod trace;

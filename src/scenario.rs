@@ -167,8 +167,9 @@ fn json_to_toml(value: serde_json::Value, path: &FieldPath) -> Result<toml::Valu
 }
 
 /// Entity kinds, and the fields of each that hold a table of named fields.
-const TABLE_FIELDS: [(&str, &[&str]); 7] = [
+const TABLE_FIELDS: [(&str, &[&str]); 8] = [
     ("site", &[]),
+    ("profile", &["decode", "prefill"]),
     ("link", &["jitter"]),
     ("gpu", &[]),
     ("model", &[]),

@@ -5,18 +5,43 @@
 //! - **Plain** — each replica serves one request at a time for a sampled service time.
 //!   With exponential service and Poisson arrivals a deployment of `c` replicas is exactly
 //!   an M/M/c station, which is how the engine is checked against queueing theory.
-//! - **LLM** — continuous batching, iteration by iteration. When a replica finishes an
-//!   iteration it admits waiting requests up to `max_batch`. If it admitted any, the next
-//!   iteration prefills them (taking `Σ input tokens / prefill rate`; decodes pause, as in
-//!   vLLM's prefill-first scheduler) and each gets its first output token at the end of it.
-//!   Otherwise the iteration is one decode step for the running batch, taking
-//!   `base + per_seq × batch`, and gives each request its next token. A request with `n`
-//!   output tokens therefore needs one prefill and `n − 1` decode steps; alone on a replica
-//!   it finishes `prefill + (n − 1) × step(1)` after it starts.
+//! - **LLM** — continuous batching, iteration by iteration, timed by a performance
+//!   [profile](crate::profile). At the end of every iteration a replica takes waiting
+//!   requests from the queue head while it has a free batch slot (`max_batch`) and KV-cache
+//!   room for the request's prompt and first token. What the next iteration does depends
+//!   on the deployment's batching:
+//!   - *prefill-first* (default; vLLM's original scheduler): if it admitted any request,
+//!     the iteration prefills the admitted prompts whole, decodes paused, and each gets
+//!     its first output token at its end; otherwise it is one decode step for the running
+//!     batch, `step(batch)` long, giving each request its next token.
+//!   - *chunked* (Sarathi-Serve, vLLM's chunked prefill): every iteration carries one
+//!     decode token per running request plus prompt chunks, oldest first, up to the token
+//!     budget; it takes `step(batch) + prefill(chunks)`. A prompt finished in an iteration
+//!     gets its first token at the iteration's end.
+//!
+//!   A request with `n` output tokens therefore needs its prefill and `n − 1` decode steps;
+//!   alone on a replica it finishes `prefill + (n − 1) × step(1)` after it starts.
+//!
+//! **KV cache.** A resident request holds `input + tokens produced` tokens of the replica's
+//! KV capacity (`kv_cache_tokens`): `input + 1` once prefilled, one more per decode step.
+//! Admission needs room for `input + 1` (the head of the queue blocks those behind it, as
+//! in vLLM's FCFS scheduler). Before a decode step, if the running batch would outgrow the
+//! cache, the newest admitted request is preempted — its cache freed, itself put back at the
+//! head of the queue — until the step fits; it is later recomputed, prefilling its prompt
+//! plus the tokens it had produced (vLLM's recompute preemption), and it keeps the tokens
+//! its client already received. A request that could not fit alone (input + output above
+//! the capacity) is dropped on arrival. An unlimited cache (no capacity given) never
+//! blocks or preempts.
 //!
 //! Worked example: prefill at 10,000 tokens/s, steps of 20 ms + 0.5 ms × batch. A lone
 //! request of 1,000 input and 11 output tokens: prefill 100 ms (first token), then 10 steps
-//! of 20.5 ms: done 305 ms after it started.
+//! of 20.5 ms: done 305 ms after it started. With a KV capacity of 1,005 tokens it holds
+//! 1,001 tokens after its prefill and 1,011 at the end: it is dropped on arrival.
+//!
+//! **Jumps.** While a batch's membership is unchanged its decode steps are alike, so a
+//! replica schedules one event at the step that ends its next request, or the last step
+//! before its cache would overflow, instead of one per step (see `Coast`). The results are
+//! the same as with one event per step; `RunOptions::step_by_step` checks that.
 //!
 //! Serving writes times into the request records and reports terminal outcomes; it knows
 //! nothing of tenants, routing or metrics.
@@ -26,15 +51,16 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use crate::engine::{Context, SimDuration, SimTime, StreamRng};
 use crate::metrics::TimeIntegral;
+use crate::profile::PrefillWork;
 use crate::request::{RequestId, RequestSlab};
-use crate::scenario::{Deployment, ServiceModel};
+use crate::scenario::{Batching, Deployment, ServiceModel};
 use crate::simulator::Event;
 
 /// How a request left a deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Completed(RequestId),
-    /// The queue was full when it arrived.
+    /// The queue was full when it arrived, or it could never fit in a replica's KV cache.
     Dropped(RequestId),
     /// Its client had given up by the time a replica took it.
     TimedOut(RequestId),
@@ -56,8 +82,8 @@ struct Coast {
 }
 
 struct Replica {
-    /// Requests being prefilled in the current iteration (LLM), or the one request in
-    /// service (plain).
+    /// Requests admitted whose prompt is not prefilled yet, oldest first (LLM), or the one
+    /// request in service (plain).
     prefilling: Vec<RequestId>,
     /// The decode stretch in progress, if the replica is decoding.
     coast: Option<Coast>,
@@ -74,6 +100,8 @@ struct Replica {
     /// Every member gains a token per step, so a step touches only the requests it
     /// finishes, not the whole batch.
     decoding: BinaryHeap<Reverse<(u64, RequestId)>>,
+    /// KV-cache tokens held by resident requests.
+    kv_used: u64,
     busy: bool,
 }
 
@@ -85,6 +113,10 @@ pub struct DeploymentState {
     step_by_step: bool,
     max_batch: u32,
     max_queue: Option<u32>,
+    /// KV-cache capacity per replica in tokens (`u64::MAX`: unlimited).
+    kv_capacity: u64,
+    /// First admissions so far, stamped on requests so the newest can be preempted.
+    admissions: u64,
     queue: VecDeque<RequestId>,
     replicas: Vec<Replica>,
     /// Replicas with no iteration in progress, taken from the end.
@@ -103,6 +135,12 @@ pub struct DeploymentState {
     pub completed: u64,
     pub dropped: u64,
     pub timed_out: u64,
+    /// Requests preempted to free KV cache (each counted every time it happens).
+    pub preemptions: u64,
+    /// Dropped on arrival because input + output tokens exceed a replica's KV cache.
+    pub oversized: u64,
+    /// Most KV-cache tokens any replica held at once.
+    pub kv_peak_tokens: u64,
 }
 
 impl DeploymentState {
@@ -115,6 +153,11 @@ impl DeploymentState {
             step_by_step,
             max_batch: deployment.max_batch,
             max_queue: deployment.max_queue,
+            kv_capacity: match &deployment.service {
+                ServiceModel::Llm(llm) => llm.kv_cache_tokens.unwrap_or(u64::MAX),
+                ServiceModel::Plain(_) => u64::MAX,
+            },
+            admissions: 0,
             queue: VecDeque::new(),
             replicas: (0..deployment.replicas)
                 .map(|_| Replica {
@@ -125,6 +168,7 @@ impl DeploymentState {
                     coast_stamp: 0,
                     decode_steps: 0,
                     decoding: BinaryHeap::with_capacity(slots),
+                    kv_used: 0,
                     busy: false,
                 })
                 .collect(),
@@ -141,7 +185,15 @@ impl DeploymentState {
             completed: 0,
             dropped: 0,
             timed_out: 0,
+            preemptions: 0,
+            oversized: 0,
+            kv_peak_tokens: 0,
         }
+    }
+
+    /// KV-cache capacity per replica in tokens, if limited.
+    pub fn kv_capacity(&self) -> Option<u64> {
+        (self.kv_capacity != u64::MAX).then_some(self.kv_capacity)
     }
 
     pub fn queued(&self) -> u32 {
@@ -173,7 +225,15 @@ impl DeploymentState {
         let now = context.now();
         self.arrivals += 1;
         self.in_transit -= 1;
-        requests.get_mut(request).arrived_at_deployment = now;
+        let record = requests.get_mut(request);
+        record.arrived_at_deployment = now;
+        if record.input_tokens as u64 + record.output_tokens as u64 > self.kv_capacity {
+            // It could never finish even alone on a replica.
+            self.dropped += 1;
+            self.oversized += 1;
+            outcomes.push(Outcome::Dropped(request));
+            return;
+        }
         // Requests the replicas can still take at their next iteration do not count as
         // waiting beyond capacity: only those beyond every free batch slot do.
         let capacity = self.replicas.len() * self.max_batch as usize;
@@ -277,56 +337,109 @@ impl DeploymentState {
         // Requests leaving the replica, and how many of them completed.
         let mut finished = 0u32;
         let mut completed = 0u32;
-        if !state.prefilling.is_empty() {
-            // Plain service, or an LLM prefill: every member gets its first token.
+        if let ServiceModel::Plain(_) = self.service {
             for &id in &state.prefilling {
                 let record = requests.get_mut(id);
                 record.tokens_done = 1;
                 record.first_token_at = now;
                 record.last_token_at = now;
+                finished += 1;
                 if now + record.return_latency > record.deadline {
-                    // The client gave up before this first token could reach it.
+                    // The client gave up before the response could reach it.
                     self.timed_out += 1;
                     outcomes.push(Outcome::TimedOut(id));
-                    finished += 1;
-                    continue;
-                }
-                let done =
-                    matches!(self.service, ServiceModel::Plain(_)) || record.output_tokens <= 1;
-                if done {
-                    outcomes.push(Outcome::Completed(id));
-                    finished += 1;
-                    completed += 1;
                 } else {
-                    let last_step = state.decode_steps + record.output_tokens as u64 - 1;
-                    state.decoding.push(Reverse((last_step, id)));
+                    outcomes.push(Outcome::Completed(id));
+                    completed += 1;
                 }
             }
             state.prefilling.clear();
         } else {
+            let Replica {
+                prefilling,
+                coast,
+                decode_steps,
+                decoding,
+                kv_used,
+                ..
+            } = state;
             // Decode steps: every member gets a token per step; those on their last leave.
-            let coast = state
-                .coast
-                .take()
-                .expect("a decoding replica has a stretch");
-            state.decode_steps += coast.steps;
-            while let Some(&Reverse((last_step, id))) = state.decoding.peek() {
-                if last_step > state.decode_steps {
-                    break;
+            if let Some(coast) = coast.take() {
+                *decode_steps += coast.steps;
+                *kv_used += coast.steps * decoding.len() as u64;
+                self.kv_peak_tokens = self.kv_peak_tokens.max(*kv_used);
+                while let Some(&Reverse((last_step, id))) = decoding.peek() {
+                    if last_step > *decode_steps {
+                        break;
+                    }
+                    decoding.pop();
+                    let record = requests.get_mut(id);
+                    record.tokens_done = record.output_tokens;
+                    record.last_token_at = now;
+                    *kv_used -= record.input_tokens as u64 + record.output_tokens as u64;
+                    outcomes.push(Outcome::Completed(id));
+                    finished += 1;
+                    completed += 1;
                 }
-                state.decoding.pop();
-                let record = requests.get_mut(id);
-                record.tokens_done = record.output_tokens;
-                record.last_token_at = now;
-                outcomes.push(Outcome::Completed(id));
-                finished += 1;
-                completed += 1;
             }
+            // Prompts prefilled in this iteration produce a token.
+            prefilling.retain(|&id| {
+                let record = requests.get_mut(id);
+                if record.prefill_done < record.input_tokens + record.tokens_done {
+                    return true; // more chunks to go
+                }
+                record.tokens_done += 1;
+                record.last_token_at = now;
+                if record.tokens_done == 1 {
+                    record.first_token_at = now;
+                    if now + record.return_latency > record.deadline {
+                        // The client gave up before this first token could reach it.
+                        *kv_used -= record.input_tokens as u64 + 1;
+                        self.timed_out += 1;
+                        outcomes.push(Outcome::TimedOut(id));
+                        finished += 1;
+                        return false;
+                    }
+                }
+                if record.tokens_done >= record.output_tokens {
+                    *kv_used -= record.input_tokens as u64 + record.tokens_done as u64;
+                    outcomes.push(Outcome::Completed(id));
+                    finished += 1;
+                    completed += 1;
+                } else {
+                    let last_step =
+                        *decode_steps + (record.output_tokens - record.tokens_done) as u64;
+                    decoding.push(Reverse((last_step, id)));
+                }
+                false
+            });
         }
         self.completed += completed as u64;
         self.resident -= finished;
         self.resident_requests.set(now, self.resident as u64);
         self.start_iteration(replica, context, requests, outcomes);
+    }
+
+    /// Takes the newest admitted request off `replica`'s decode batch and puts it back at
+    /// the head of the queue, its KV cache freed; it keeps the tokens it has produced.
+    fn preempt_newest(&mut self, replica: u32, requests: &mut RequestSlab) {
+        let state = &mut self.replicas[replica as usize];
+        let Some(&Reverse((last_step, id))) = state
+            .decoding
+            .iter()
+            .max_by_key(|&&Reverse((_, id))| requests.get(id).admission)
+        else {
+            return;
+        };
+        state.decoding.retain(|&Reverse((_, member))| member != id);
+        let record = requests.get_mut(id);
+        record.tokens_done = record.output_tokens - (last_step - state.decode_steps) as u32;
+        record.prefill_done = 0;
+        record.preemptions += 1;
+        state.kv_used -= record.input_tokens as u64 + record.tokens_done as u64;
+        self.queue.push_front(id);
+        self.resident -= 1;
+        self.preemptions += 1;
     }
 
     /// Admits waiting requests to `replica` and starts its next iteration, or marks it idle.
@@ -338,42 +451,110 @@ impl DeploymentState {
         outcomes: &mut Vec<Outcome>,
     ) {
         let now = context.now();
+        // The running batch's next step needs a cache slot per member: preempt until it fits.
+        let mut preempted = false;
+        loop {
+            let state = &self.replicas[replica as usize];
+            let batch = state.decoding.len() as u64;
+            if batch == 0 || state.kv_used + batch <= self.kv_capacity {
+                break;
+            }
+            self.preempt_newest(replica, requests);
+            preempted = true;
+        }
         let state = &mut self.replicas[replica as usize];
-        let mut admitted_tokens: u64 = 0;
-        let free_slots = self.max_batch as usize - state.decoding.len();
-        while state.prefilling.len() < free_slots {
-            let Some(id) = self.queue.pop_front() else {
+        let batch = state.decoding.len();
+        // Prompt tokens this iteration may carry beside the batch's decode tokens.
+        let mut budget = match (&self.service, preempted) {
+            (ServiceModel::Llm(llm), _) => match llm.batching {
+                Batching::PrefillFirst => u64::MAX,
+                Batching::Chunked { token_budget } => token_budget as u64 - batch as u64,
+            },
+            (ServiceModel::Plain(_), _) => u64::MAX,
+        };
+        let mut work = PrefillWork::default();
+        // Prompts already admitted continue first (chunked prefill only).
+        for &id in &state.prefilling {
+            let record = requests.get_mut(id);
+            let chunk = ((record.input_tokens + record.tokens_done - record.prefill_done) as u64)
+                .min(budget) as u32;
+            record.prefill_done += chunk;
+            work.add(chunk, record.prefill_done);
+            budget -= chunk as u64;
+        }
+        // No admissions at a boundary that had to preempt: the cache is full.
+        let mut kv_blocked = false;
+        let slots = if preempted {
+            0
+        } else {
+            self.max_batch as usize - batch
+        };
+        while state.prefilling.len() < slots && budget > 0 {
+            let Some(&id) = self.queue.front() else {
                 break;
             };
             let record = requests.get_mut(id);
-            if now >= record.deadline {
+            if record.tokens_done == 0 && now >= record.deadline {
+                self.queue.pop_front();
                 self.timed_out += 1;
                 outcomes.push(Outcome::TimedOut(id));
                 continue;
             }
-            record.service_start = now;
-            admitted_tokens += record.input_tokens as u64;
+            let prompt = record.input_tokens + record.tokens_done;
+            if state.kv_used + prompt as u64 + 1 > self.kv_capacity {
+                kv_blocked = true;
+                break;
+            }
+            self.queue.pop_front();
+            state.kv_used += prompt as u64 + 1;
+            if record.tokens_done == 0 {
+                record.service_start = now;
+                self.admissions += 1;
+                record.admission = self.admissions;
+            }
+            let chunk = (prompt as u64).min(budget) as u32;
+            record.prefill_done = chunk;
+            work.add(chunk, chunk);
+            budget -= chunk as u64;
             state.prefilling.push(id);
+            self.resident += 1;
         }
+        self.kv_peak_tokens = self.kv_peak_tokens.max(state.kv_used);
         self.queue_length.set(now, self.queue.len() as u64);
-        self.resident += state.prefilling.len() as u32;
         self.resident_requests.set(now, self.resident as u64);
 
         let duration = match &self.service {
             _ if state.prefilling.is_empty() && state.decoding.is_empty() => None,
             ServiceModel::Plain(distribution) => Some(distribution.sample(&mut self.rng)),
-            ServiceModel::Llm(profile) if !state.prefilling.is_empty() => {
-                Some(profile.prefill_time(admitted_tokens))
-            }
-            ServiceModel::Llm(profile) => {
-                // Membership is fixed until the next request finishes or one is admitted
-                // (wake_one cuts the stretch short for that).
-                let step = profile.decode_step(state.decoding.len() as u32);
+            ServiceModel::Llm(llm) if !state.prefilling.is_empty() => match llm.batching {
+                // Decodes pause while prompts are prefilled.
+                Batching::PrefillFirst => Some(llm.profile.prefill.time(work)),
+                Batching::Chunked { .. } => {
+                    let mut duration = llm.profile.prefill.time(work);
+                    if batch > 0 {
+                        // The batch decodes one step within this mixed iteration.
+                        duration = duration + llm.profile.decode.step(batch as u32);
+                        state.coast = Some(Coast {
+                            start: now,
+                            step: duration,
+                            steps: 1,
+                        });
+                        state.coast_stamp = state.coast_stamp.wrapping_add(1);
+                    }
+                    Some(duration)
+                }
+            },
+            ServiceModel::Llm(llm) => {
+                // Membership is fixed until the next request finishes, the cache would
+                // overflow, or one is admitted (wake_one cuts the stretch short for that).
+                let step = llm.profile.decode.step(batch as u32);
                 let Reverse((next_last_step, _)) = *state.decoding.peek().expect("decoding");
+                let steps_to_finish = next_last_step - state.decode_steps;
+                let steps_in_cache = (self.kv_capacity - state.kv_used) / batch as u64;
                 let steps = if self.step_by_step {
                     1
                 } else {
-                    next_last_step - state.decode_steps
+                    steps_to_finish.min(steps_in_cache)
                 };
                 state.coast = Some(Coast {
                     start: now,
@@ -381,7 +562,7 @@ impl DeploymentState {
                     steps,
                 });
                 state.coast_stamp = state.coast_stamp.wrapping_add(1);
-                if state.decoding.len() < self.max_batch as usize {
+                if batch < self.max_batch as usize {
                     self.wake_candidates
                         .push(Reverse((now + step, replica, state.coast_stamp)));
                 }
@@ -419,6 +600,11 @@ impl DeploymentState {
                 let candidate = &replicas[index as usize];
                 candidate.coast_stamp == stamp && candidate.coast.is_some() && !candidate.woken
             });
+        }
+        // This replica could not take the head of the queue (its cache is full), or put a
+        // preempted request there: another replica's next step boundary may take it.
+        if (preempted || kv_blocked) && !self.queue.is_empty() {
+            self.wake_one(context);
         }
     }
 

@@ -72,12 +72,18 @@ fn print_check(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()>
     for deployment in &scenario.deployments {
         let service = match &deployment.service {
             ServiceModel::Plain(distribution) => format!("plain {}", distribution.describe()),
-            ServiceModel::Llm(profile) => format!(
-                "llm prefill {} tok/s, step {} + {} × batch, max_batch {}",
-                profile.prefill_tokens_per_s,
-                profile.decode_step_base,
-                profile.decode_step_per_seq,
-                deployment.max_batch
+            ServiceModel::Llm(llm) => format!(
+                "llm {}, max_batch {}, {}, KV cache {}\n{:<18}decode {}; prefill {}",
+                llm.profile.describe_origin(),
+                deployment.max_batch,
+                llm.batching.describe(),
+                match llm.kv_cache_tokens {
+                    Some(tokens) => format!("{tokens} tokens per replica"),
+                    None => "unlimited".into(),
+                },
+                "",
+                llm.profile.describe_decode(deployment.max_batch),
+                llm.profile.describe_prefill(),
             ),
         };
         writeln!(

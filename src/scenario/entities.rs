@@ -5,6 +5,7 @@
 
 use crate::distribution::{TimeDistribution, TokenDistribution};
 use crate::engine::SimDuration;
+use crate::profile::Profile;
 
 pub type SiteIndex = usize;
 pub type LinkIndex = usize;
@@ -127,28 +128,41 @@ pub struct Deployment {
 pub enum ServiceModel {
     /// One request per replica, for a sampled time: a queueing-theory station.
     Plain(TimeDistribution),
-    /// Prefill at a token rate, then batched decode steps.
-    Llm(LlmProfile),
+    /// Continuous batching of prefill and decode iterations, timed by a profile.
+    Llm(LlmService),
 }
 
-/// The first LLM serving model: prefill runs at `prefill_tokens_per_s`; each decode step
-/// takes `decode_step_base + decode_step_per_seq × batch`.
+/// How a deployment serves an LLM: its performance profile, KV-cache capacity and
+/// iteration scheduler.
 #[derive(Clone, Debug)]
-pub struct LlmProfile {
-    pub prefill_tokens_per_s: f64,
-    pub decode_step_base: SimDuration,
-    pub decode_step_per_seq: SimDuration,
+pub struct LlmService {
+    pub profile: Profile,
+    /// KV-cache capacity per replica in tokens (the deployment's override, else the
+    /// profile's). `None`: unlimited.
+    pub kv_cache_tokens: Option<u64>,
+    pub batching: Batching,
 }
 
-impl LlmProfile {
-    /// Time to prefill `tokens` prompt tokens, rounded to the nanosecond.
-    pub fn prefill_time(&self, tokens: u64) -> SimDuration {
-        SimDuration::from_secs_f64(tokens as f64 / self.prefill_tokens_per_s)
-    }
+/// What an iteration contains when requests are waiting to be prefilled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Batching {
+    /// Admitted prompts are prefilled whole in an iteration of their own, decodes paused
+    /// (vLLM's original scheduler): the lowest TTFT, at the cost of decode stalls.
+    PrefillFirst,
+    /// Every iteration carries the running batch's decode tokens plus prompt chunks up to
+    /// `token_budget` tokens in all (Sarathi-Serve, vLLM's chunked prefill): steadier
+    /// TPOT, prompts take several iterations.
+    Chunked { token_budget: u32 },
+}
 
-    /// Time of one decode step with `batch` requests in the batch.
-    pub fn decode_step(&self, batch: u32) -> SimDuration {
-        self.decode_step_base + self.decode_step_per_seq.saturating_mul(batch as u64)
+impl Batching {
+    pub fn describe(&self) -> String {
+        match self {
+            Batching::PrefillFirst => "prefill-first".into(),
+            Batching::Chunked { token_budget } => {
+                format!("chunked ({token_budget} tokens/iteration)")
+            }
+        }
     }
 }
 

@@ -9,11 +9,12 @@
 
 use super::error::{FieldPath, ScenarioError, Segment};
 
-pub const ENTITY_KINDS: [&str; 7] = [
+pub const ENTITY_KINDS: [&str; 8] = [
     "site",
     "link",
     "gpu",
     "model",
+    "profile",
     "deployment",
     "tenant",
     "policy",

@@ -22,6 +22,8 @@ pub struct RawScenario {
     #[serde(default)]
     pub model: Vec<RawModel>,
     #[serde(default)]
+    pub profile: Vec<RawProfile>,
+    #[serde(default)]
     pub deployment: Vec<RawDeployment>,
     #[serde(default)]
     pub tenant: Vec<RawTenant>,
@@ -112,6 +114,49 @@ pub struct RawDeployment {
     pub max_queue: Option<i64>,
     pub service: Option<RawTimeDistribution>,
     pub llm: Option<RawLlm>,
+    /// A performance profile by id: the scenario's `[[profile]]` or the shipped library.
+    pub profile: Option<String>,
+    /// KV-cache capacity per replica in tokens, overriding the profile's.
+    pub kv_cache_tokens: Option<RawInteger>,
+    /// `"prefill-first"` (default) or `"chunked"`.
+    pub batching: Option<String>,
+    /// Token budget per iteration with chunked prefill.
+    pub chunk_tokens: Option<i64>,
+}
+
+/// A performance profile: one model on one GPU configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    pub id: String,
+    pub model: Option<String>,
+    pub gpu: Option<String>,
+    pub gpus: Option<i64>,
+    pub kv_cache_tokens: Option<RawInteger>,
+    pub decode: RawDecodeCurve,
+    pub prefill: RawPrefillCurve,
+}
+
+/// Decode step time: a table (`batch`, `step`) or a formula (`base`, `per_seq`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDecodeCurve {
+    pub batch: Option<Vec<f64>>,
+    pub step: Option<Vec<String>>,
+    pub base: Option<String>,
+    pub per_seq: Option<String>,
+}
+
+/// Prefill time: a rate, a table (`tokens`, `time`) or DistServe's quadratic form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrefillCurve {
+    pub tokens_per_s: Option<f64>,
+    pub tokens: Option<Vec<f64>>,
+    pub time: Option<Vec<String>>,
+    pub base: Option<String>,
+    pub per_token: Option<String>,
+    pub per_token_squared: Option<String>,
 }
 
 /// The first LLM serving model: prefill at a token rate, decode steps of `base + per_seq × batch`.

@@ -26,6 +26,16 @@ fn split_number(text: &str) -> Option<(f64, String)> {
 
 /// A non-negative duration. Zero is allowed (the caller rejects it where it makes no sense).
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    parse_duration_seconds(text).map(SimDuration::from_secs_f64)
+}
+
+/// A non-negative duration in (fractional) nanoseconds, for coefficients finer than a
+/// nanosecond such as a prefill cost per token squared (`"7.68ns"`, `"0.5ns"`).
+pub fn parse_duration_nanos(text: &str) -> Result<f64, String> {
+    parse_duration_seconds(text).map(|seconds| seconds * 1e9)
+}
+
+fn parse_duration_seconds(text: &str) -> Result<f64, String> {
     let invalid = || format!("cannot read {text:?} as a duration; expected {DURATION_HINT}");
     let (value, unit) = split_number(text).ok_or_else(invalid)?;
     let seconds_per_unit = match unit.as_str() {
@@ -54,7 +64,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     if seconds > 100.0 * 365.0 * 86400.0 {
         return Err(format!("{text:?} is longer than 100 years"));
     }
-    Ok(SimDuration::from_secs_f64(seconds))
+    Ok(seconds)
 }
 
 /// A rate in events per second. Must be finite and non-negative.

@@ -29,6 +29,9 @@ const MAX_RATE_PER_S: f64 = 10_000_000.0;
 
 type Result<T> = std::result::Result<T, PathError>;
 
+mod profile;
+pub use profile::library_profile;
+
 fn fail<T>(path: FieldPath, message: impl Into<String>) -> Result<T> {
     Err(PathError::new(path, message))
 }
@@ -185,6 +188,20 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario> {
         .enumerate()
         .map(|(index, model)| validate_model(model, &FieldPath::entity("model", index)))
         .collect::<Result<Vec<_>>>()?;
+    let profile_ids = IdTable::build("profile", raw.profile.iter().map(|p| p.id.as_str()))?;
+    let profiles = raw
+        .profile
+        .iter()
+        .enumerate()
+        .map(|(index, raw_profile)| {
+            profile::validate_profile(
+                raw_profile,
+                &FieldPath::entity("profile", index),
+                crate::profile::ProfileOrigin::Scenario,
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    drop(profile_ids);
     if raw.deployment.is_empty() {
         return fail(
             FieldPath::root().key("deployment"),
@@ -198,6 +215,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario> {
         .map(|(index, deployment)| {
             validate_deployment(
                 deployment,
+                &profiles,
                 &FieldPath::entity("deployment", index),
                 &site_ids,
                 &sites,
@@ -596,6 +614,7 @@ fn validate_model(raw: &RawModel, path: &FieldPath) -> Result<Model> {
 
 fn validate_deployment(
     raw: &RawDeployment,
+    profiles: &[crate::profile::Profile],
     path: &FieldPath,
     site_ids: &IdTable,
     sites: &[Site],
@@ -630,17 +649,18 @@ fn validate_deployment(
         .max_queue
         .map(|limit| integer_in(limit, 0, MAX_QUEUE, &path.key("max_queue"), "queue limit"))
         .transpose()?;
-    let (service, max_batch) = match (&raw.service, &raw.llm) {
+    let llm = profile::llm_service(raw, path, profiles)?;
+    let (service, max_batch) = match (&raw.service, llm) {
         (Some(_), Some(_)) => {
             return fail(
                 path.clone(),
-                "both `service` and `llm` are set; a deployment has one service model: `service` (a plain station) or `llm` (batched prefill and decode)",
+                "both `service` and an LLM serving model are set; a deployment has one: `service` (a plain station) or `profile`/`llm` (batched prefill and decode)",
             );
         }
         (None, None) => {
             return fail(
                 path.clone(),
-                "no service model; add `service = { dist = \"exponential\", mean = \"200ms\" }` (a plain station) or `llm = { prefill_tokens_per_s = ..., decode_step_base = ..., decode_step_per_seq = ... }`",
+                "no service model; add `profile = \"llama2-70b-h100x8-splitwise\"` (a shipped or [[profile]] performance profile), `llm = { prefill_tokens_per_s = ..., decode_step_base = ..., decode_step_per_seq = ... }`, or `service = { dist = \"exponential\", mean = \"200ms\" }` (a plain station)",
             );
         }
         (Some(service), None) => {
@@ -650,7 +670,7 @@ fn validate_deployment(
                 return fail(
                     path.key("max_batch"),
                     format!(
-                        "{batch}: a plain `service` station serves one request per replica at a time; max_batch must be 1 (batching needs `llm`)"
+                        "{batch}: a plain `service` station serves one request per replica at a time; max_batch must be 1 (batching needs `profile` or `llm`)"
                     ),
                 );
             }
@@ -658,32 +678,6 @@ fn validate_deployment(
             (ServiceModel::Plain(distribution), 1)
         }
         (None, Some(llm)) => {
-            let llm_path = path.key("llm");
-            let prefill_tokens_per_s = llm.prefill_tokens_per_s;
-            if !prefill_tokens_per_s.is_finite()
-                || prefill_tokens_per_s <= 0.0
-                || prefill_tokens_per_s > 1e12
-            {
-                return fail(
-                    llm_path.key("prefill_tokens_per_s"),
-                    format!(
-                        "{} is not a valid prefill rate; expected tokens per second, more than 0",
-                        show(prefill_tokens_per_s)
-                    ),
-                );
-            }
-            let decode_step_base =
-                parse_field_duration(&llm.decode_step_base, &llm_path.key("decode_step_base"))?;
-            let decode_step_per_seq = parse_field_duration(
-                &llm.decode_step_per_seq,
-                &llm_path.key("decode_step_per_seq"),
-            )?;
-            if decode_step_base + decode_step_per_seq == SimDuration::ZERO {
-                return fail(
-                    llm_path.key("decode_step_base"),
-                    "decode steps would take no time; decode_step_base or decode_step_per_seq must be positive",
-                );
-            }
             let max_batch = match raw.max_batch {
                 Some(batch) => {
                     integer_in(batch, 1, MAX_BATCH, &path.key("max_batch"), "batch size")?
@@ -698,12 +692,17 @@ fn validate_deployment(
                     ),
                 );
             }
-            let profile = LlmProfile {
-                prefill_tokens_per_s,
-                decode_step_base,
-                decode_step_per_seq,
-            };
-            (ServiceModel::Llm(profile), max_batch)
+            if let Batching::Chunked { token_budget } = llm.batching
+                && token_budget <= max_batch
+            {
+                return fail(
+                    path.key("chunk_tokens"),
+                    format!(
+                        "a budget of {token_budget} tokens per iteration leaves no room for prompts beside {max_batch} decoding requests; chunk_tokens must exceed max_batch"
+                    ),
+                );
+            }
+            (ServiceModel::Llm(llm), max_batch)
         }
     };
     Ok(Deployment {
