@@ -1,19 +1,31 @@
 //! Demand: when each tenant's requests arrive and what they ask for.
 //!
-//! Each tenant is a non-homogeneous Poisson process, generated lazily: only the next
-//! arrival exists at any time. With a diurnal shape, arrivals are drawn at the tenant's
-//! peak rate and each is kept with probability `rate(t) / peak rate` (Lewis–Shedler
-//! thinning), which is exact for a bounded rate function.
+//! A tenant's arrivals come from one of three sources, generated lazily: only the next
+//! arrival exists at any time.
+//!
+//! - **Poisson** (the default) — a non-homogeneous Poisson process. With a diurnal shape,
+//!   candidates are drawn at the tenant's peak rate and each is kept with probability
+//!   `rate(t) / peak rate` (Lewis–Shedler thinning), exact for a bounded rate function.
+//! - **Renewal** (`arrivals = { process = "gamma" | "weibull", cv = … }`) — gaps of mean 1
+//!   and the given coefficient of variation, as ServeGen fits its customers' traffic,
+//!   laid out in *operational time*: the n-th arrival is at the `t` where the expected
+//!   count `∫₀ᵗ rate` reaches the sum of the first n gaps (time rescaling). With a flat
+//!   rate that is simply gaps divided by the rate; with a diurnal shape the integral is in
+//!   closed form and inverted by safeguarded Newton steps, so bursts keep their shape and
+//!   the day keeps its mean.
+//! - **Trace** — rows of a trace file, streamed (see [`crate::trace`]): arrival times and
+//!   token counts come from the file; ingress and model are drawn from the tenant's weights.
 //!
 //! Arrival times and request attributes come from two separate random streams per tenant,
 //! derived from the run seed and the tenant's position, so a tenant's demand is the same
 //! whatever the routing strategy or the other tenants do.
 
 use rand::RngExt;
-use rand_distr::{Distribution, Exp1};
+use rand_distr::{Distribution, Exp1, Gamma, Weibull};
 
 use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
-use crate::scenario::{ModelIndex, SiteIndex, Tenant};
+use crate::scenario::{ArrivalProcess, Diurnal, ModelIndex, SiteIndex, Tenant};
+use crate::trace::TraceReplay;
 
 /// What a new request asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,16 +43,146 @@ pub struct RequestAttributes {
 pub struct TenantDemand {
     arrivals: StreamRng,
     attributes: StreamRng,
-    /// Peak arrival rate in requests per nanosecond: the rate candidates are drawn at.
-    peak_rate_per_ns: f64,
-    /// Time of the last candidate, in (fractional) nanoseconds, kept as f64 so that very
-    /// short gaps accumulate without rounding bias.
+    source: Source,
+    /// Time of the last arrival or candidate, in (fractional) nanoseconds, kept as f64 so
+    /// that very short gaps accumulate without rounding bias.
     clock_ns: f64,
     /// Seconds from 00:00 UTC to simulated time zero (the run's `start`).
     start_s: f64,
     /// (position in the tenant's list, cumulative weight).
     cumulative_ingress: Vec<(usize, f64)>,
     cumulative_models: Vec<(usize, f64)>,
+    /// Token counts of the pending trace arrival.
+    trace_tokens: (u32, u32),
+    /// Why the trace stopped early (a file that changed after it was checked).
+    error: Option<String>,
+}
+
+enum Source {
+    Poisson {
+        /// Peak arrival rate in requests per nanosecond: the rate candidates are drawn at.
+        peak_rate_per_ns: f64,
+    },
+    Renewal {
+        gaps: Gaps,
+        rate_per_s: f64,
+        /// Expected arrivals so far (operational time), in units of mean gaps.
+        operational: f64,
+    },
+    Trace(Box<TraceReplay>),
+}
+
+/// Gaps of mean 1 with a given coefficient of variation.
+enum Gaps {
+    Gamma(Gamma<f64>),
+    Weibull(Weibull<f64>),
+}
+
+impl Gaps {
+    fn new(process: ArrivalProcess) -> Option<Self> {
+        match process {
+            ArrivalProcess::Poisson => None,
+            ArrivalProcess::Gamma { cv } => {
+                let shape = 1.0 / (cv * cv);
+                Some(Gaps::Gamma(
+                    Gamma::new(shape, 1.0 / shape).expect("validated coefficient of variation"),
+                ))
+            }
+            ArrivalProcess::Weibull { cv } => {
+                let shape = weibull_shape_for_cv(cv);
+                let scale = 1.0 / gamma_function(1.0 + 1.0 / shape);
+                Some(Gaps::Weibull(
+                    Weibull::new(scale, shape).expect("validated coefficient of variation"),
+                ))
+            }
+        }
+    }
+
+    fn sample(&self, rng: &mut StreamRng) -> f64 {
+        match self {
+            Gaps::Gamma(gamma) => gamma.sample(rng),
+            Gaps::Weibull(weibull) => weibull.sample(rng),
+        }
+    }
+}
+
+/// Γ(x) for x > 0 (Lanczos approximation, g = 7, about 15 significant digits).
+pub fn gamma_function(x: f64) -> f64 {
+    const COEFFICIENTS: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        return std::f64::consts::PI / ((std::f64::consts::PI * x).sin() * gamma_function(1.0 - x));
+    }
+    let x = x - 1.0;
+    let mut sum = COEFFICIENTS[0];
+    for (index, &coefficient) in COEFFICIENTS.iter().enumerate().skip(1) {
+        sum += coefficient / (x + index as f64);
+    }
+    let t = x + 7.5;
+    (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * sum
+}
+
+/// The coefficient of variation of a Weibull distribution with shape `k`.
+pub fn weibull_cv(shape: f64) -> f64 {
+    let first = gamma_function(1.0 + 1.0 / shape);
+    (gamma_function(1.0 + 2.0 / shape) / (first * first) - 1.0).sqrt()
+}
+
+/// The Weibull shape whose coefficient of variation is `cv` (CV falls as the shape grows;
+/// bisection on the logarithm of the shape).
+fn weibull_shape_for_cv(cv: f64) -> f64 {
+    let (mut low, mut high) = (0.02f64.ln(), 100f64.ln());
+    for _ in 0..100 {
+        let middle = (low + high) / 2.0;
+        if weibull_cv(middle.exp()) > cv {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    ((low + high) / 2.0).exp()
+}
+
+/// The `t ≥ from` (seconds after time zero) where the expected count since time zero,
+/// in seconds at the mean rate, reaches `target`: ∫₀ᵗ shape = target.
+fn invert_diurnal(diurnal: &Diurnal, start_s: f64, from: f64, target: f64) -> f64 {
+    let integral = |t: f64| diurnal.integral(start_s + t) - diurnal.integral(start_s);
+    let (mut low, mut high) = (from, from);
+    // The shape averages 1 over any whole day: a day per unit of missing count brackets it.
+    let missing = (target - integral(from)).max(0.0);
+    high += (missing.ceil() + 1.0) * 86_400.0;
+    let mut t = from + missing;
+    for _ in 0..200 {
+        let value = integral(t) - target;
+        if value.abs() < 1e-9 {
+            break;
+        }
+        if value > 0.0 {
+            high = t;
+        } else {
+            low = t;
+        }
+        let slope = diurnal.shape(start_s + t);
+        let newton = t - value / slope;
+        t = if slope > 0.0 && newton > low && newton < high {
+            newton
+        } else {
+            (low + high) / 2.0
+        };
+        if high - low < 1e-9 {
+            break;
+        }
+    }
+    t
 }
 
 /// Cumulative weights by position: `[(0, w₀), (1, w₀ + w₁), …]`.
@@ -75,41 +217,93 @@ impl TenantDemand {
         tenant_index: usize,
         streams: &RngStreams,
         start: SimDuration,
-    ) -> Self {
-        let peak_shape = tenant.diurnal.map(|d| d.peak_shape()).unwrap_or(1.0);
-        TenantDemand {
+    ) -> Result<Self, String> {
+        let source = if let Some(trace) = &tenant.trace {
+            let replay = TraceReplay::new(&trace.path, trace.format, trace.options, &trace.summary)
+                .map_err(|error| format!("tenant {}: {error}", tenant.id))?;
+            Source::Trace(Box::new(replay))
+        } else if let Some(gaps) = Gaps::new(tenant.arrivals) {
+            Source::Renewal {
+                gaps,
+                rate_per_s: tenant.rate_per_s,
+                operational: 0.0,
+            }
+        } else {
+            let peak_shape = tenant.diurnal.map(|d| d.peak_shape()).unwrap_or(1.0);
+            Source::Poisson {
+                peak_rate_per_ns: tenant.rate_per_s * peak_shape / 1e9,
+            }
+        };
+        Ok(TenantDemand {
             arrivals: streams.stream("tenant-arrivals", tenant_index as u64),
             attributes: streams.stream("tenant-attributes", tenant_index as u64),
-            peak_rate_per_ns: tenant.rate_per_s * peak_shape / 1e9,
+            source,
             clock_ns: 0.0,
             start_s: start.as_secs_f64(),
             cumulative_ingress: cumulative(&tenant.ingress),
             cumulative_models: cumulative(&tenant.models),
-        }
+            trace_tokens: (0, 0),
+            error: None,
+        })
+    }
+
+    /// Why the tenant's trace could not be read to the end, if it could not.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 
     /// The next arrival at or before `end`, or `None` if the next one would fall after it.
     pub fn next_arrival(&mut self, tenant: &Tenant, end: SimTime) -> Option<SimTime> {
         let end_ns = end.as_nanos() as f64;
-        loop {
-            let gap: f64 = Exp1.sample(&mut self.arrivals);
-            self.clock_ns += gap / self.peak_rate_per_ns;
-            if self.clock_ns > end_ns {
-                return None;
-            }
-            let accept = match &tenant.diurnal {
-                None => true,
-                Some(diurnal) => {
-                    let ratio =
-                        diurnal.shape(self.start_s + self.clock_ns / 1e9) / diurnal.peak_shape();
-                    self.arrivals.random::<f64>() < ratio
+        match &mut self.source {
+            Source::Poisson { peak_rate_per_ns } => loop {
+                let gap: f64 = Exp1.sample(&mut self.arrivals);
+                self.clock_ns += gap / *peak_rate_per_ns;
+                if self.clock_ns > end_ns {
+                    return None;
                 }
-            };
-            if accept {
-                return Some(SimTime::from_nanos(crate::distribution::round_to_u64(
-                    self.clock_ns,
-                )));
+                let accept = match &tenant.diurnal {
+                    None => true,
+                    Some(diurnal) => {
+                        let ratio = diurnal.shape(self.start_s + self.clock_ns / 1e9)
+                            / diurnal.peak_shape();
+                        self.arrivals.random::<f64>() < ratio
+                    }
+                };
+                if accept {
+                    return Some(SimTime::from_nanos(crate::distribution::round_to_u64(
+                        self.clock_ns,
+                    )));
+                }
+            },
+            Source::Renewal {
+                gaps,
+                rate_per_s,
+                operational,
+            } => {
+                *operational += gaps.sample(&mut self.arrivals);
+                self.clock_ns = match &tenant.diurnal {
+                    None => *operational / *rate_per_s * 1e9,
+                    Some(diurnal) => {
+                        let from = self.clock_ns / 1e9;
+                        invert_diurnal(diurnal, self.start_s, from, *operational / *rate_per_s)
+                            * 1e9
+                    }
+                };
+                (self.clock_ns <= end_ns)
+                    .then(|| SimTime::from_nanos(crate::distribution::round_to_u64(self.clock_ns)))
             }
+            Source::Trace(replay) => match replay.next(&mut self.arrivals) {
+                Ok(Some(arrival)) if arrival.time_ns <= end.as_nanos() => {
+                    self.trace_tokens = (arrival.input_tokens, arrival.output_tokens);
+                    Some(SimTime::from_nanos(arrival.time_ns))
+                }
+                Ok(_) => None,
+                Err(error) => {
+                    self.error = Some(format!("tenant {}: {error}", tenant.id));
+                    None
+                }
+            },
         }
     }
 
@@ -117,8 +311,13 @@ impl TenantDemand {
     pub fn attributes(&mut self, tenant: &Tenant) -> RequestAttributes {
         let ingress_position = pick(&self.cumulative_ingress, self.attributes.random::<f64>());
         let model_position = pick(&self.cumulative_models, self.attributes.random::<f64>());
-        let input_tokens = tenant.input_tokens.sample(&mut self.attributes);
-        let output_tokens = tenant.output_tokens.sample(&mut self.attributes);
+        let (input_tokens, output_tokens) = match self.source {
+            Source::Trace(_) => self.trace_tokens,
+            _ => (
+                tenant.input_tokens.sample(&mut self.attributes),
+                tenant.output_tokens.sample(&mut self.attributes),
+            ),
+        };
         RequestAttributes {
             ingress: tenant.ingress[ingress_position].0,
             model: tenant.models[model_position].0,
@@ -133,6 +332,34 @@ impl TenantDemand {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weibull_shape_matches_the_coefficient_of_variation() {
+        // Shape 1 is the exponential (CV 1); Γ(1/2)² = π checks the Lanczos Γ.
+        assert!((gamma_function(0.5).powi(2) - std::f64::consts::PI).abs() < 1e-12);
+        assert!((gamma_function(5.0) - 24.0).abs() < 1e-10);
+        assert!((weibull_cv(1.0) - 1.0).abs() < 1e-12);
+        for cv in [0.5, 1.0, 2.0, 4.0, 8.6] {
+            let shape = weibull_shape_for_cv(cv);
+            println!("cv {cv}: shape {shape:.6}, back {:.9}", weibull_cv(shape));
+            assert!((weibull_cv(shape) - cv).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn diurnal_inversion_lands_on_the_target_count() {
+        let diurnal = Diurnal {
+            peak_hour: 21.0,
+            trough_ratio: 0.2,
+            utc_offset_hours: 8.0,
+        };
+        for (from, target) in [(0.0, 10.0), (100.0, 50_000.0), (3_000.0, 3_000.5)] {
+            let t = invert_diurnal(&diurnal, 3_600.0, from, target);
+            let reached = diurnal.integral(3_600.0 + t) - diurnal.integral(3_600.0);
+            assert!(t >= from);
+            assert!((reached - target).abs() < 1e-6, "{reached} vs {target}");
+        }
+    }
 
     #[test]
     fn picks_follow_cumulative_weights() {

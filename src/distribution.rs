@@ -8,6 +8,8 @@ use rand_distr::{Distribution, Exp, LogNormal};
 
 use crate::engine::{SimDuration, StreamRng};
 
+pub mod presets;
+
 /// The standard normal quantile at 0.99: a lognormal with median `m` and 99th percentile `p`
 /// has σ = ln(p / m) / z₀.₉₉.
 pub const NORMAL_QUANTILE_99: f64 = 2.326_347_874_040_841;
@@ -146,7 +148,27 @@ pub enum TokenDistribution {
     Empirical {
         values: Vec<u32>,
     },
+    /// A named preset: 201 quantiles (0, 0.5, …, 100 %) of a trace's column, sampled by
+    /// inverse transform with linear interpolation between neighbouring quantiles.
+    Quantiles {
+        name: &'static str,
+        table: &'static [u32; 201],
+    },
 }
+
+/// Token-length presets by name: (name, input quantiles, output quantiles).
+pub const TOKEN_PRESETS: [(&str, &[u32; 201], &[u32; 201]); 2] = [
+    (
+        "azure-conv",
+        &presets::AZURE_CONV_INPUT_QUANTILES,
+        &presets::AZURE_CONV_OUTPUT_QUANTILES,
+    ),
+    (
+        "azure-code",
+        &presets::AZURE_CODE_INPUT_QUANTILES,
+        &presets::AZURE_CODE_OUTPUT_QUANTILES,
+    ),
+];
 
 /// Token counts are capped here: no model has a context near a billion tokens.
 pub const MAX_TOKENS: u32 = 10_000_000;
@@ -170,6 +192,13 @@ impl TokenDistribution {
                 (round_to_u64(sampler.sample(rng)).min(MAX_TOKENS as u64) as u32).max(1)
             }
             TokenDistribution::Empirical { values } => values[rng.random_range(0..values.len())],
+            TokenDistribution::Quantiles { table, .. } => {
+                let position = rng.random::<f64>() * 200.0;
+                let segment = (position as usize).min(199);
+                let (low, high) = (table[segment] as f64, table[segment + 1] as f64);
+                let value = low + (high - low) * (position - segment as f64);
+                (round_to_u64(value).min(MAX_TOKENS as u64) as u32).max(1)
+            }
         }
     }
 
@@ -184,6 +213,13 @@ impl TokenDistribution {
             TokenDistribution::Empirical { values } => {
                 values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64
             }
+            TokenDistribution::Quantiles { table, .. } => {
+                table
+                    .windows(2)
+                    .map(|pair| (pair[0] as f64 + pair[1] as f64) / 2.0)
+                    .sum::<f64>()
+                    / 200.0
+            }
         }
     }
 
@@ -197,6 +233,7 @@ impl TokenDistribution {
             TokenDistribution::Empirical { values } => {
                 format!("empirical ({} values)", values.len())
             }
+            TokenDistribution::Quantiles { name, .. } => format!("preset {name}"),
         }
     }
 }
@@ -205,6 +242,31 @@ impl TokenDistribution {
 mod tests {
     use super::*;
     use crate::engine::RngStreams;
+
+    #[test]
+    fn presets_sample_their_quantile_tables() {
+        // The conversation trace's output column: mean 211.13, median 129, p99 601.
+        let distribution = TokenDistribution::Quantiles {
+            name: "azure-conv",
+            table: &presets::AZURE_CONV_OUTPUT_QUANTILES,
+        };
+        let mut rng = RngStreams::new(11).stream("presets", 0);
+        let mut samples: Vec<u32> = (0..200_000)
+            .map(|_| distribution.sample(&mut rng))
+            .collect();
+        samples.sort_unstable();
+        let mean = samples.iter().map(|&s| s as f64).sum::<f64>() / samples.len() as f64;
+        let median = samples[samples.len() / 2];
+        let p99 = samples[samples.len() * 99 / 100];
+        println!(
+            "mean {mean:.1} (table {:.1}, trace 211.1), median {median} (129), p99 {p99} (601)",
+            distribution.mean()
+        );
+        assert!((mean - distribution.mean()).abs() < 0.01 * distribution.mean());
+        assert!((distribution.mean() - 211.13).abs() < 0.5);
+        assert!((127..=131).contains(&median));
+        assert!((590..=612).contains(&p99));
+    }
 
     #[test]
     fn lognormal_tokens_hit_their_median_and_p99() {

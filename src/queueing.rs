@@ -72,7 +72,12 @@ pub fn predict(scenario: &Scenario, index: usize) -> Option<Prediction> {
         else {
             continue;
         };
-        if tenant.diurnal.is_some() || tenant.timeout.is_some() {
+        // The closed forms assume Poisson arrivals at a constant rate and patient clients.
+        if tenant.diurnal.is_some()
+            || tenant.timeout.is_some()
+            || tenant.trace.is_some()
+            || tenant.arrivals != crate::scenario::ArrivalProcess::Poisson
+        {
             return None;
         }
         if crate::policy::denying_rule(scenario, tenant_index, deployment.model, deployment.site)

@@ -62,6 +62,14 @@ pub struct DeploymentSummary {
     pub completed: u64,
     pub dropped: u64,
     pub timed_out: u64,
+    /// Output tokens of the requests completed here.
+    pub output_tokens: u64,
+    pub preemptions: u64,
+    /// Dropped on arrival: input + output tokens exceed a replica's KV cache.
+    pub oversized: u64,
+    /// KV-cache capacity per replica (null: unlimited) and the most one replica held.
+    pub kv_cache_tokens: Option<u64>,
+    pub kv_peak_tokens: u64,
     pub utilization: f64,
     pub mean_batch: f64,
     pub mean_queue_length: f64,
@@ -218,6 +226,11 @@ impl Summary {
                         completed: figures.completed,
                         dropped: figures.dropped,
                         timed_out: figures.timed_out,
+                        output_tokens: figures.output_tokens,
+                        preemptions: figures.preemptions,
+                        oversized: figures.oversized,
+                        kv_cache_tokens: figures.kv_cache_tokens,
+                        kv_peak_tokens: figures.kv_peak_tokens,
                         utilization: round6(figures.utilization),
                         mean_batch: round6(figures.mean_batch),
                         mean_queue_length: round6(figures.mean_queue_length),

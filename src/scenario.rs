@@ -103,7 +103,62 @@ pub fn load_text(
     };
     check_table_shapes(&document).map_err(locate)?;
     let raw: raw::RawScenario = deserialize(document.clone()).map_err(locate)?;
-    validate::validate(&raw, default_name).map_err(locate)
+    let mut scenario = validate::validate(&raw, default_name).map_err(locate)?;
+    let base = file
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    scan_traces(&mut scenario, &base).map_err(with_file)?;
+    Ok(scenario)
+}
+
+/// Reads every tenant's trace once, from start to end: every row is checked before the
+/// run starts (a bad row is reported with its line number, exit code 2), and the sums
+/// give the tenant's mean rate and the replay's loop period. Relative paths are resolved
+/// against the scenario file's directory.
+fn scan_traces(scenario: &mut Scenario, base: &Path) -> Result<(), ScenarioError> {
+    for tenant in &mut scenario.tenants {
+        let Some(trace) = &mut tenant.trace else {
+            continue;
+        };
+        let field = format!("tenant.{}.trace", tenant.id);
+        trace.path = base.join(&trace.file);
+        trace.summary = crate::trace::scan(&trace.path, trace.format).map_err(|error| {
+            let mut scenario_error = ScenarioError::new(format!("{error}"));
+            scenario_error.field = Some(field.clone());
+            scenario_error
+        })?;
+        let summary = trace.summary;
+        let options = trace.options;
+        if summary.span_ns > 0 && options.offset_ns > summary.span_ns && !options.looped {
+            let mut error = ScenarioError::new(format!(
+                "offset {} is past the end of the trace ({} long); nothing would be replayed",
+                crate::engine::SimDuration::from_nanos(options.offset_ns),
+                crate::engine::SimDuration::from_nanos(summary.span_ns)
+            ));
+            error.field = Some(format!("{field}.offset"));
+            return Err(error);
+        }
+        // Rows per simulated second over one pass: the rows spread over the span plus one
+        // mean gap (the loop period), faster by the speed-up, more or fewer by the scale.
+        let rows = summary.rows as f64;
+        let period_s = if summary.rows > 1 {
+            summary.span_ns as f64 * rows / (rows - 1.0) / 1e9
+        } else {
+            1.0
+        };
+        tenant.rate_per_s = rows * options.scale * options.speedup / period_s.max(1e-9);
+        if tenant.rate_per_s > 1e7 {
+            let mut error = ScenarioError::new(format!(
+                "replayed at {:.0} requests/s (speed-up × scale × the trace's own rate), beyond 10 million/s per tenant",
+                tenant.rate_per_s
+            ));
+            error.field = Some(field);
+            return Err(error);
+        }
+    }
+    Ok(())
 }
 
 fn parse_document(text: &str, format: Format) -> Result<toml::Table, ScenarioError> {
@@ -181,6 +236,8 @@ const TABLE_FIELDS: [(&str, &[&str]); 8] = [
             "slo",
             "input_tokens",
             "output_tokens",
+            "arrivals",
+            "trace",
             "ingress",
             "models",
         ],

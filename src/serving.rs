@@ -137,6 +137,8 @@ pub struct DeploymentState {
     pub timed_out: u64,
     /// Requests preempted to free KV cache (each counted every time it happens).
     pub preemptions: u64,
+    /// Output tokens of the requests completed here.
+    pub output_tokens: u64,
     /// Dropped on arrival because input + output tokens exceed a replica's KV cache.
     pub oversized: u64,
     /// Most KV-cache tokens any replica held at once.
@@ -186,6 +188,7 @@ impl DeploymentState {
             dropped: 0,
             timed_out: 0,
             preemptions: 0,
+            output_tokens: 0,
             oversized: 0,
             kv_peak_tokens: 0,
         }
@@ -349,6 +352,7 @@ impl DeploymentState {
                     self.timed_out += 1;
                     outcomes.push(Outcome::TimedOut(id));
                 } else {
+                    self.output_tokens += record.output_tokens as u64;
                     outcomes.push(Outcome::Completed(id));
                     completed += 1;
                 }
@@ -377,6 +381,7 @@ impl DeploymentState {
                     record.tokens_done = record.output_tokens;
                     record.last_token_at = now;
                     *kv_used -= record.input_tokens as u64 + record.output_tokens as u64;
+                    self.output_tokens += record.output_tokens as u64;
                     outcomes.push(Outcome::Completed(id));
                     finished += 1;
                     completed += 1;
@@ -403,6 +408,7 @@ impl DeploymentState {
                 }
                 if record.tokens_done >= record.output_tokens {
                     *kv_used -= record.input_tokens as u64 + record.tokens_done as u64;
+                    self.output_tokens += record.output_tokens as u64;
                     outcomes.push(Outcome::Completed(id));
                     finished += 1;
                     completed += 1;

@@ -169,7 +169,7 @@ impl Provider {
             .iter()
             .enumerate()
             .map(|(index, tenant)| TenantDemand::new(tenant, index, &streams, scenario.run.start))
-            .collect();
+            .collect::<Result<Vec<_>, String>>()?;
         let deployments = scenario
             .deployments
             .iter()
@@ -296,6 +296,9 @@ impl Provider {
 
     /// Closes the books at the end of the run and checks conservation.
     pub fn finish(&mut self) -> Result<(), String> {
+        if let Some(error) = self.demand.iter().find_map(TenantDemand::error) {
+            return Err(format!("the run stopped reading a trace: {error}"));
+        }
         for deployment in &mut self.deployments {
             deployment.settle(self.end);
         }

@@ -124,22 +124,46 @@ fn print_check(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()>
             .iter()
             .map(|&(model, weight)| format!("{} {:.0}%", scenario.models[model].id, weight * 100.0))
             .collect();
+        let demand = match &tenant.trace {
+            Some(trace) => {
+                let summary = &trace.summary;
+                let rows = summary.rows.max(1) as f64;
+                format!(
+                    "trace {} ({}, {} rows over {}, tokens in {:.0} / out {:.0} mean; offset {}, speed-up {}, scale {}{}): {:.3}/s mean",
+                    trace.file,
+                    trace.format.name(),
+                    summary.rows,
+                    crate::engine::SimDuration::from_nanos(summary.span_ns),
+                    summary.input_tokens as f64 / rows,
+                    summary.output_tokens as f64 / rows,
+                    crate::engine::SimDuration::from_nanos(trace.options.offset_ns),
+                    trace.options.speedup,
+                    trace.options.scale,
+                    if trace.options.looped { ", looped" } else { "" },
+                    tenant.rate_per_s
+                )
+            }
+            None => format!(
+                "{}/s mean{}, {} arrivals; tokens in {:.0} / out {:.0} mean",
+                tenant.rate_per_s,
+                if tenant.diurnal.is_some() {
+                    " (diurnal)"
+                } else {
+                    ""
+                },
+                tenant.arrivals.describe(),
+                tenant.input_tokens.mean(),
+                tenant.output_tokens.mean()
+            ),
+        };
         writeln!(
             out,
-            "  {:<16} {} {:<10} {}/s mean{}; from {}; models {}; tokens in {:.0} / out {:.0} mean",
+            "  {:<16} {} {:<10} {demand}; from {}; models {}",
             tenant.id,
             tenant.jurisdiction,
             tenant.tier,
-            tenant.rate_per_s,
-            if tenant.diurnal.is_some() {
-                " (diurnal)"
-            } else {
-                ""
-            },
             ingress.join(", "),
             models.join(", "),
-            tenant.input_tokens.mean(),
-            tenant.output_tokens.mean()
         )?;
     }
     print_routes(out, scenario)?;

@@ -25,11 +25,44 @@ macro_rules! entry {
 }
 
 /// Every shipped profile, in the order `strait check` lists them.
-pub const ENTRIES: &[LibraryEntry] = &[];
+pub const ENTRIES: &[LibraryEntry] = &[
+    entry!("llama2-70b-a100x8-splitwise"),
+    entry!("llama2-70b-h100x8-splitwise"),
+    entry!("llama3-70b-a100x8-vllm"),
+    entry!("llama3-70b-h100x8-vllm"),
+    entry!("llama3-70b-h20x8"),
+    entry!("gpt4o-class-a100x8"),
+    entry!("gpt4o-class-h100x8"),
+    entry!("gpt4o-class-h200x8"),
+    entry!("deepseek-v3-h100x16"),
+    entry!("deepseek-v3-h200x8"),
+    entry!("deepseek-v3-h20x8"),
+];
 
 /// The shipped profile with this id.
 pub fn find(id: &str) -> Option<&'static LibraryEntry> {
     ENTRIES.iter().find(|entry| entry.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_file_is_listed_once() {
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles");
+        let mut files: Vec<String> = std::fs::read_dir(directory)
+            .expect("profiles/ exists")
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().into_string().ok()?;
+                name.strip_suffix(".toml").map(str::to_string)
+            })
+            .collect();
+        files.sort();
+        let mut listed: Vec<String> = ids().map(str::to_string).collect();
+        listed.sort();
+        assert_eq!(files, listed);
+    }
 }
 
 /// The ids of every shipped profile, for "unknown profile" messages.

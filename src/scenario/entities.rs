@@ -166,6 +166,40 @@ impl Batching {
     }
 }
 
+/// Inter-arrival times of a synthetic tenant, scaled so that the mean rate is the tenant's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ArrivalProcess {
+    /// Exponential gaps (coefficient of variation 1).
+    Poisson,
+    /// Gamma-distributed gaps with this coefficient of variation (shape 1/cv²).
+    Gamma { cv: f64 },
+    /// Weibull-distributed gaps with this coefficient of variation.
+    Weibull { cv: f64 },
+}
+
+impl ArrivalProcess {
+    pub fn describe(&self) -> String {
+        match self {
+            ArrivalProcess::Poisson => "Poisson".into(),
+            ArrivalProcess::Gamma { cv } => format!("Gamma gaps, CV {cv}"),
+            ArrivalProcess::Weibull { cv } => format!("Weibull gaps, CV {cv}"),
+        }
+    }
+}
+
+/// A trace a tenant replays: where it is, how to read it, how to replay it, and what a
+/// full pass over it holds (from the scan made when the scenario was loaded).
+#[derive(Clone, Debug)]
+pub struct TenantTrace {
+    /// As written in the scenario.
+    pub file: String,
+    /// Resolved against the scenario file's directory.
+    pub path: std::path::PathBuf,
+    pub format: crate::trace::TraceFormat,
+    pub options: crate::trace::ReplayOptions,
+    pub summary: crate::trace::TraceSummary,
+}
+
 #[derive(Clone, Debug)]
 pub struct Tenant {
     pub id: String,
@@ -173,9 +207,15 @@ pub struct Tenant {
     pub tier: String,
     /// (site, weight) with weights normalised to sum to 1.
     pub ingress: Vec<(SiteIndex, f64)>,
-    /// Mean arrival rate over a day, requests per second.
+    /// Mean arrival rate over a day, requests per second (for a trace: its mean rate
+    /// after speed-up and scaling).
     pub rate_per_s: f64,
     pub diurnal: Option<Diurnal>,
+    /// How gaps between a synthetic rate's arrivals vary.
+    pub arrivals: ArrivalProcess,
+    /// Replayed demand; when set, the rate, diurnal shape and token distributions above
+    /// are not used for generation.
+    pub trace: Option<TenantTrace>,
     /// (model, weight) with weights normalised to sum to 1.
     pub models: Vec<(ModelIndex, f64)>,
     pub input_tokens: TokenDistribution,

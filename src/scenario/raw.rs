@@ -182,10 +182,24 @@ pub enum RawTimeDistribution {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
 pub enum RawTokenDistribution {
-    Fixed { value: f64 },
-    Uniform { min: f64, max: f64 },
-    Lognormal { median: f64, p99: f64 },
-    Empirical { values: Vec<f64> },
+    Fixed {
+        value: f64,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Lognormal {
+        median: f64,
+        p99: f64,
+    },
+    Empirical {
+        values: Vec<f64>,
+    },
+    /// A named preset fitted from a trace: `{ dist = "preset", name = "azure-conv" }`.
+    Preset {
+        name: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,13 +209,38 @@ pub struct RawTenant {
     pub jurisdiction: String,
     pub tier: Option<String>,
     pub ingress: BTreeMap<String, f64>,
-    pub rate: RawQuantity,
+    pub rate: Option<RawQuantity>,
     pub diurnal: Option<RawDiurnal>,
+    /// Inter-arrival process of a synthetic rate (default Poisson).
+    pub arrivals: Option<RawArrivals>,
+    /// Replay a trace file instead of a synthetic rate.
+    pub trace: Option<RawTrace>,
     pub models: BTreeMap<String, f64>,
     pub input_tokens: Option<RawTokenDistribution>,
     pub output_tokens: Option<RawTokenDistribution>,
     pub slo: Option<RawSlo>,
     pub timeout: Option<String>,
+}
+
+/// `{ process = "gamma", cv = 4 }`: renewal arrivals with this coefficient of variation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrivals {
+    pub process: String,
+    pub cv: Option<f64>,
+}
+
+/// `{ file = "traces/azure-conv-2023.csv", format = "azure", offset = "10m", speedup = 2, scale = 0.5, loop = true }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrace {
+    pub file: String,
+    pub format: String,
+    pub offset: Option<String>,
+    pub speedup: Option<f64>,
+    pub scale: Option<f64>,
+    #[serde(rename = "loop")]
+    pub looped: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -778,11 +778,42 @@ fn token_count(value: f64, path: &FieldPath) -> Result<u32> {
     Ok(value as u32)
 }
 
+/// Which column of a preset a token distribution draws from.
+#[derive(Clone, Copy)]
+enum TokenSide {
+    Input,
+    Output,
+}
+
 fn validate_token_distribution(
     raw: &RawTokenDistribution,
     path: &FieldPath,
+    side: TokenSide,
 ) -> Result<TokenDistribution> {
     Ok(match raw {
+        RawTokenDistribution::Preset { name } => {
+            let Some(&(name, input, output)) = crate::distribution::TOKEN_PRESETS
+                .iter()
+                .find(|(preset, _, _)| preset == name)
+            else {
+                let names: Vec<&str> = crate::distribution::TOKEN_PRESETS
+                    .iter()
+                    .map(|(preset, _, _)| *preset)
+                    .collect();
+                return fail(
+                    path.key("name"),
+                    format!(
+                        "unknown token preset {name:?}; expected one of {}",
+                        names.join(", ")
+                    ),
+                );
+            };
+            let table = match side {
+                TokenSide::Input => input,
+                TokenSide::Output => output,
+            };
+            TokenDistribution::Quantiles { name, table }
+        }
         RawTokenDistribution::Fixed { value } => TokenDistribution::Fixed {
             value: token_count(*value, &path.key("value"))?,
         },
@@ -903,10 +934,84 @@ fn validate_tenant(
     }
     let ingress = weights(&raw.ingress, &path.key("ingress"), site_ids, "ingress site")?;
     let rate_path = path.key("rate");
-    let rate_per_s = match &raw.rate {
-        RawQuantity::Number(value) => *value,
-        RawQuantity::Text(text) => {
+    let trace = match &raw.trace {
+        Some(trace) => {
+            for (key, set) in [
+                ("rate", raw.rate.is_some()),
+                ("diurnal", raw.diurnal.is_some()),
+                ("arrivals", raw.arrivals.is_some()),
+                ("input_tokens", raw.input_tokens.is_some()),
+                ("output_tokens", raw.output_tokens.is_some()),
+            ] {
+                if set {
+                    return fail(
+                        path.key(key),
+                        format!(
+                            "`{key}` cannot be combined with `trace`: a replayed tenant's arrival times and token counts come from its trace file (use the trace's `speedup` and `scale` to change its rate)"
+                        ),
+                    );
+                }
+            }
+            Some(validate_trace(trace, &path.key("trace"))?)
+        }
+        None => None,
+    };
+    let rate_per_s = match (&raw.rate, &trace) {
+        // A placeholder until the trace is scanned (see `scenario::load_text`).
+        (_, Some(_)) => 1.0,
+        (Some(RawQuantity::Number(value)), None) => *value,
+        (Some(RawQuantity::Text(text)), None) => {
             parse_rate(text).map_err(|m| PathError::new(rate_path.clone(), m))?
+        }
+        (None, None) => {
+            return fail(
+                rate_path,
+                "no demand: give a `rate` (e.g. \"120/s\") or a `trace = { file = ..., format = ... }` to replay",
+            );
+        }
+    };
+    let arrivals = match &raw.arrivals {
+        None => ArrivalProcess::Poisson,
+        Some(arrivals) => {
+            let arrivals_path = path.key("arrivals");
+            let cv = |process: &str| -> Result<f64> {
+                let Some(cv) = arrivals.cv else {
+                    return fail(
+                        arrivals_path.key("cv"),
+                        format!(
+                            "a {process} arrival process needs `cv`, the coefficient of variation of the gaps between arrivals (1 is as variable as Poisson; ServeGen's large customers show 2 to 10)"
+                        ),
+                    );
+                };
+                finite_in(
+                    cv,
+                    0.05,
+                    50.0,
+                    &arrivals_path.key("cv"),
+                    "coefficient of variation",
+                )
+            };
+            match arrivals.process.as_str() {
+                "poisson" => {
+                    if arrivals.cv.is_some_and(|cv| cv != 1.0) {
+                        return fail(
+                            arrivals_path.key("cv"),
+                            "Poisson arrivals have a coefficient of variation of 1; for burstier arrivals use process = \"gamma\" or \"weibull\"",
+                        );
+                    }
+                    ArrivalProcess::Poisson
+                }
+                "gamma" => ArrivalProcess::Gamma { cv: cv("gamma")? },
+                "weibull" => ArrivalProcess::Weibull { cv: cv("weibull")? },
+                other => {
+                    return fail(
+                        arrivals_path.key("process"),
+                        format!(
+                            "unknown arrival process {other:?}; expected \"poisson\", \"gamma\" or \"weibull\""
+                        ),
+                    );
+                }
+            }
         }
     };
     if !rate_per_s.is_finite() || rate_per_s <= 0.0 {
@@ -976,13 +1081,17 @@ fn validate_tenant(
         }
     }
     let input_tokens = match &raw.input_tokens {
-        Some(distribution) => validate_token_distribution(distribution, &path.key("input_tokens"))?,
+        Some(distribution) => {
+            validate_token_distribution(distribution, &path.key("input_tokens"), TokenSide::Input)?
+        }
         None => default_input_tokens(),
     };
     let output_tokens = match &raw.output_tokens {
-        Some(distribution) => {
-            validate_token_distribution(distribution, &path.key("output_tokens"))?
-        }
+        Some(distribution) => validate_token_distribution(
+            distribution,
+            &path.key("output_tokens"),
+            TokenSide::Output,
+        )?,
         None => default_output_tokens(),
     };
     let slo = match &raw.slo {
@@ -1014,11 +1123,71 @@ fn validate_tenant(
         ingress,
         rate_per_s,
         diurnal,
+        arrivals,
+        trace,
         models,
         input_tokens,
         output_tokens,
         slo,
         timeout,
+    })
+}
+
+/// A tenant's `trace` table; the file itself is read when the scenario is loaded.
+fn validate_trace(raw: &RawTrace, path: &FieldPath) -> Result<TenantTrace> {
+    if raw.file.trim().is_empty() {
+        return fail(path.key("file"), "empty trace file name");
+    }
+    let Some(format) = crate::trace::TraceFormat::parse(&raw.format) else {
+        return fail(
+            path.key("format"),
+            format!(
+                "unknown trace format {:?}; expected one of {}",
+                raw.format,
+                crate::trace::TraceFormat::NAMES.join(", ")
+            ),
+        );
+    };
+    let offset = raw
+        .offset
+        .as_ref()
+        .map(|text| parse_field_duration(text, &path.key("offset")))
+        .transpose()?
+        .unwrap_or(SimDuration::ZERO);
+    let speedup = finite_in(
+        raw.speedup.unwrap_or(1.0),
+        1e-6,
+        1e6,
+        &path.key("speedup"),
+        "speed-up factor",
+    )?;
+    if speedup <= 0.0 {
+        return fail(path.key("speedup"), "the speed-up must be more than 0");
+    }
+    let scale = finite_in(
+        raw.scale.unwrap_or(1.0),
+        0.0,
+        1e4,
+        &path.key("scale"),
+        "rate scale",
+    )?;
+    if scale == 0.0 {
+        return fail(
+            path.key("scale"),
+            "a scale of 0 replays nothing; expected more than 0 (below 1 thins the trace, above 1 copies rows)",
+        );
+    }
+    Ok(TenantTrace {
+        file: raw.file.clone(),
+        path: std::path::PathBuf::from(&raw.file),
+        format,
+        options: crate::trace::ReplayOptions {
+            offset_ns: offset.as_nanos(),
+            speedup,
+            scale,
+            looped: raw.looped.unwrap_or(false),
+        },
+        summary: crate::trace::TraceSummary::default(),
     })
 }
 

@@ -82,6 +82,16 @@ pub struct DeploymentMetrics {
     pub completed: u64,
     pub dropped: u64,
     pub timed_out: u64,
+    /// Output tokens of the requests completed here.
+    pub output_tokens: u64,
+    /// Requests preempted to free KV cache (a request preempted twice counts twice).
+    pub preemptions: u64,
+    /// Requests dropped on arrival because they could never fit in a replica's KV cache.
+    pub oversized: u64,
+    /// KV-cache capacity per replica in tokens (`None`: unlimited) and the most any
+    /// replica held.
+    pub kv_cache_tokens: Option<u64>,
+    pub kv_peak_tokens: u64,
     /// Busy replica-time / (replicas × window).
     pub utilization: f64,
     /// Requests resident per busy replica, time-averaged.
@@ -366,6 +376,11 @@ impl RunMetrics {
                 completed: deployment.completed,
                 dropped: deployment.dropped,
                 timed_out: deployment.timed_out,
+                output_tokens: deployment.output_tokens,
+                preemptions: deployment.preemptions,
+                oversized: deployment.oversized,
+                kv_cache_tokens: deployment.kv_capacity(),
+                kv_peak_tokens: deployment.kv_peak_tokens,
                 utilization,
                 mean_batch: ratio(finish.resident - start.resident, busy),
                 mean_queue_length: ratio(finish.queue - start.queue, window),
