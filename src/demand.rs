@@ -52,8 +52,9 @@ pub struct TenantDemand {
     /// (position in the tenant's list, cumulative weight).
     cumulative_ingress: Vec<(usize, f64)>,
     cumulative_models: Vec<(usize, f64)>,
-    /// Token counts of the pending trace arrival.
+    /// Token counts of the trace arrival being handled, and of the one scheduled next.
     trace_tokens: (u32, u32),
+    next_trace_tokens: (u32, u32),
     /// Why the trace stopped early (a file that changed after it was checked).
     error: Option<String>,
 }
@@ -243,6 +244,7 @@ impl TenantDemand {
             cumulative_ingress: cumulative(&tenant.ingress),
             cumulative_models: cumulative(&tenant.models),
             trace_tokens: (0, 0),
+            next_trace_tokens: (0, 0),
             error: None,
         })
     }
@@ -293,13 +295,20 @@ impl TenantDemand {
                 (self.clock_ns <= end_ns)
                     .then(|| SimTime::from_nanos(crate::distribution::round_to_u64(self.clock_ns)))
             }
+            // The simulator asks for the next arrival while handling the current one, and
+            // draws the current one's attributes after that.
             Source::Trace(replay) => match replay.next(&mut self.arrivals) {
                 Ok(Some(arrival)) if arrival.time_ns <= end.as_nanos() => {
-                    self.trace_tokens = (arrival.input_tokens, arrival.output_tokens);
+                    self.trace_tokens = self.next_trace_tokens;
+                    self.next_trace_tokens = (arrival.input_tokens, arrival.output_tokens);
                     Some(SimTime::from_nanos(arrival.time_ns))
                 }
-                Ok(_) => None,
+                Ok(_) => {
+                    self.trace_tokens = self.next_trace_tokens;
+                    None
+                }
                 Err(error) => {
+                    self.trace_tokens = self.next_trace_tokens;
                     self.error = Some(format!("tenant {}: {error}", tenant.id));
                     None
                 }

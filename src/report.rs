@@ -26,6 +26,9 @@ pub use text::{grouped, print_run};
 #[derive(Serialize)]
 pub struct RequestCounts {
     pub generated: u64,
+    /// Tokens the generated requests asked for: prompt (input) and generation (output).
+    pub input_tokens: u64,
+    pub output_tokens: u64,
     pub completed: u64,
     pub rejected: u64,
     pub dropped: u64,
@@ -151,6 +154,8 @@ impl Timing {
 fn counts(metrics: &TenantMetrics) -> RequestCounts {
     RequestCounts {
         generated: metrics.generated,
+        input_tokens: metrics.input_tokens,
+        output_tokens: metrics.output_tokens,
         completed: metrics.completed,
         rejected: metrics.rejected(),
         dropped: metrics.dropped,

@@ -123,6 +123,8 @@ pub struct DeploymentState {
     idle: Vec<u32>,
     /// Decoding replicas with a free slot, keyed by a step boundary (see `wake_one`).
     wake_candidates: BinaryHeap<Reverse<(SimTime, u32, u32)>>,
+    /// Candidates set aside during one `wake_one` (kept to reuse the allocation).
+    set_aside: Vec<Reverse<(SimTime, u32, u32)>>,
     rng: StreamRng,
     /// Requests resident on replicas (prefilling or decoding).
     resident: u32,
@@ -177,6 +179,7 @@ impl DeploymentState {
             // Reversed so that replica 0 is taken first.
             idle: (0..deployment.replicas).rev().collect(),
             wake_candidates: BinaryHeap::new(),
+            set_aside: Vec::new(),
             rng,
             resident: 0,
             in_transit: 0,
@@ -255,7 +258,7 @@ impl DeploymentState {
             self.start_iteration(replica, context, requests, outcomes);
         }
         if !self.queue.is_empty() {
-            self.wake_one(context);
+            self.wake_one(context, requests);
         }
     }
 
@@ -267,10 +270,27 @@ impl DeploymentState {
     /// earliest boundary at or after now (ties to the lower replica), without a scan of
     /// every replica. Entries of replicas whose stretch ended or changed are dropped as
     /// they surface.
-    fn wake_one(&mut self, context: &mut Context<Event>) {
+    ///
+    /// With a finite KV cache, a replica that could not take the head of the queue at its
+    /// boundary (the head does not fit, or the batch must preempt there) is set aside for
+    /// this call: its cache only fills until its batch changes, which is an event of its
+    /// own. A head whose client may give up is not judged this way (after the deadline the
+    /// replica would skip it and look at the next request), so such heads wake every
+    /// boundary in turn, as one event per step would.
+    fn wake_one(&mut self, context: &mut Context<Event>, requests: &RequestSlab) {
         let now = context.now();
+        // The head's KV need, if it must be met at the boundary for the replica to admit.
+        let head_need = match self.queue.front() {
+            Some(&head) if self.kv_capacity != u64::MAX => {
+                let record = requests.get(head);
+                let patient = record.tokens_done > 0 || record.deadline == SimTime::MAX;
+                patient.then_some(record.input_tokens as u64 + record.tokens_done as u64 + 1)
+            }
+            _ => None,
+        };
         let chosen = loop {
             let Some(&Reverse((boundary, index, stamp))) = self.wake_candidates.peek() else {
+                self.wake_candidates.extend(self.set_aside.drain(..));
                 return;
             };
             let replica = &self.replicas[index as usize];
@@ -297,8 +317,21 @@ impl DeploymentState {
                 self.wake_candidates.push(Reverse((next, index, stamp)));
                 continue;
             }
+            if let Some(need) = head_need {
+                let steps_in = boundary.saturating_since(coast.start).as_nanos()
+                    / coast.step.as_nanos().max(1);
+                let batch = replica.decoding.len() as u64;
+                let kv_at_boundary = replica.kv_used + steps_in * batch;
+                if kv_at_boundary + batch > self.kv_capacity
+                    || kv_at_boundary + need > self.kv_capacity
+                {
+                    self.set_aside.push(Reverse((boundary, index, stamp)));
+                    continue;
+                }
+            }
             break (boundary, index, coast);
         };
+        self.wake_candidates.extend(self.set_aside.drain(..));
         let (boundary, index, coast) = chosen;
         let steps =
             (boundary.saturating_since(coast.start).as_nanos()) / coast.step.as_nanos().max(1);
@@ -490,6 +523,7 @@ impl DeploymentState {
         }
         // No admissions at a boundary that had to preempt: the cache is full.
         let mut kv_blocked = false;
+        let mut admitted = false;
         let slots = if preempted {
             0
         } else {
@@ -524,6 +558,7 @@ impl DeploymentState {
             budget -= chunk as u64;
             state.prefilling.push(id);
             self.resident += 1;
+            admitted = true;
         }
         self.kv_peak_tokens = self.kv_peak_tokens.max(state.kv_used);
         self.queue_length.set(now, self.queue.len() as u64);
@@ -539,7 +574,7 @@ impl DeploymentState {
                     let mut duration = llm.profile.prefill.time(work);
                     if batch > 0 {
                         // The batch decodes one step within this mixed iteration.
-                        duration = duration + llm.profile.decode.step(batch as u32);
+                        duration += llm.profile.decode.step(batch as u32);
                         state.coast = Some(Coast {
                             start: now,
                             step: duration,
@@ -607,10 +642,13 @@ impl DeploymentState {
                 candidate.coast_stamp == stamp && candidate.coast.is_some() && !candidate.woken
             });
         }
-        // This replica could not take the head of the queue (its cache is full), or put a
-        // preempted request there: another replica's next step boundary may take it.
-        if (preempted || kv_blocked) && !self.queue.is_empty() {
-            self.wake_one(context);
+        // This replica could not take the head of the queue (its cache is full), put a
+        // preempted request there, or, with a finite cache, admitted the old head so that
+        // a new one waits (which another replica may fit where the old one did not):
+        // another replica's next step boundary may take it.
+        let head_changed = admitted && self.kv_capacity != u64::MAX;
+        if (preempted || kv_blocked || head_changed) && !self.queue.is_empty() {
+            self.wake_one(context, requests);
         }
     }
 

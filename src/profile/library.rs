@@ -44,6 +44,11 @@ pub fn find(id: &str) -> Option<&'static LibraryEntry> {
     ENTRIES.iter().find(|entry| entry.id == id)
 }
 
+/// The ids of every shipped profile, for "unknown profile" messages.
+pub fn ids() -> impl Iterator<Item = &'static str> {
+    ENTRIES.iter().map(|entry| entry.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,9 +68,4 @@ mod tests {
         listed.sort();
         assert_eq!(files, listed);
     }
-}
-
-/// The ids of every shipped profile, for "unknown profile" messages.
-pub fn ids() -> impl Iterator<Item = &'static str> {
-    ENTRIES.iter().map(|entry| entry.id)
 }

@@ -13,6 +13,9 @@ use crate::serving::DeploymentState;
 #[derive(Clone, Default)]
 pub struct TenantMetrics {
     pub generated: u64,
+    /// Input and output tokens asked for by the generated requests.
+    pub input_tokens: u64,
+    pub output_tokens: u64,
     pub completed: u64,
     /// Rejections by reason index (see `simulator::reject_reasons`).
     pub rejected_by_reason: Vec<u64>,
@@ -61,6 +64,8 @@ impl TenantMetrics {
         {
             *mine += theirs;
         }
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
         self.dropped += other.dropped;
         self.timed_out += other.timed_out;
         self.failed += other.failed;
@@ -236,9 +241,11 @@ impl RunMetrics {
         }
     }
 
-    pub fn generated(&mut self, tenant: usize) {
+    pub fn generated(&mut self, tenant: usize, input_tokens: u32, output_tokens: u32) {
         let metrics = &mut self.tenants[tenant];
         metrics.generated += 1;
+        metrics.input_tokens += input_tokens as u64;
+        metrics.output_tokens += output_tokens as u64;
         metrics.interval_generated += 1;
     }
 
