@@ -18,10 +18,10 @@ pub struct Request {
     /// Prompt tokens prefilled so far in the current (possibly chunked) prefill. After a
     /// preemption the prompt to recompute is the input plus the tokens already produced.
     pub prefill_done: u32,
-    /// Times a replica preempted it (its KV cache was needed; it was recomputed later).
-    pub preemptions: u32,
-    /// Order of first admission at its deployment: the newest is preempted first.
-    pub admission: u64,
+    /// Order of first admission at its deployment (wrapping): the newest is preempted
+    /// first. 32 bits keep the record small; residents of one replica are never 2³²
+    /// admissions apart.
+    pub admission: u32,
     /// When it left the tenant's ingress.
     pub created: SimTime,
     /// When the client gives up waiting for a first token (`SimTime::MAX`: never).

@@ -116,7 +116,7 @@ pub struct DeploymentState {
     /// KV-cache capacity per replica in tokens (`u64::MAX`: unlimited).
     kv_capacity: u64,
     /// First admissions so far, stamped on requests so the newest can be preempted.
-    admissions: u64,
+    admissions: u32,
     queue: VecDeque<RequestId>,
     replicas: Vec<Replica>,
     /// Replicas with no iteration in progress, taken from the end.
@@ -420,11 +420,16 @@ impl DeploymentState {
                     completed += 1;
                 }
             }
-            // Prompts prefilled in this iteration produce a token.
-            prefilling.retain(|&id| {
+            // Prompts prefilled in this iteration produce a token. Prefill-first finishes
+            // every prompt it started; chunked prefill may leave some for later.
+            let mut still_prefilling = 0;
+            for position in 0..prefilling.len() {
+                let id = prefilling[position];
                 let record = requests.get_mut(id);
                 if record.prefill_done < record.input_tokens + record.tokens_done {
-                    return true; // more chunks to go
+                    prefilling[still_prefilling] = id; // more chunks to go
+                    still_prefilling += 1;
+                    continue;
                 }
                 record.tokens_done += 1;
                 record.last_token_at = now;
@@ -436,7 +441,7 @@ impl DeploymentState {
                         self.timed_out += 1;
                         outcomes.push(Outcome::TimedOut(id));
                         finished += 1;
-                        return false;
+                        continue;
                     }
                 }
                 if record.tokens_done >= record.output_tokens {
@@ -450,8 +455,8 @@ impl DeploymentState {
                         *decode_steps + (record.output_tokens - record.tokens_done) as u64;
                     decoding.push(Reverse((last_step, id)));
                 }
-                false
-            });
+            }
+            prefilling.truncate(still_prefilling);
         }
         self.completed += completed as u64;
         self.resident -= finished;
@@ -463,10 +468,10 @@ impl DeploymentState {
     /// the head of the queue, its KV cache freed; it keeps the tokens it has produced.
     fn preempt_newest(&mut self, replica: u32, requests: &mut RequestSlab) {
         let state = &mut self.replicas[replica as usize];
-        let Some(&Reverse((last_step, id))) = state
-            .decoding
-            .iter()
-            .max_by_key(|&&Reverse((_, id))| requests.get(id).admission)
+        let Some(&Reverse((last_step, id))) =
+            state.decoding.iter().min_by_key(|&&Reverse((_, id))| {
+                self.admissions.wrapping_sub(requests.get(id).admission)
+            })
         else {
             return;
         };
@@ -474,7 +479,6 @@ impl DeploymentState {
         let record = requests.get_mut(id);
         record.tokens_done = record.output_tokens - (last_step - state.decode_steps) as u32;
         record.prefill_done = 0;
-        record.preemptions += 1;
         state.kv_used -= record.input_tokens as u64 + record.tokens_done as u64;
         self.queue.push_front(id);
         self.resident -= 1;
@@ -549,7 +553,7 @@ impl DeploymentState {
             state.kv_used += prompt as u64 + 1;
             if record.tokens_done == 0 {
                 record.service_start = now;
-                self.admissions += 1;
+                self.admissions = self.admissions.wrapping_add(1);
                 record.admission = self.admissions;
             }
             let chunk = (prompt as u64).min(budget) as u32;
