@@ -312,12 +312,15 @@ impl Scenario {
         let seconds = self.run.duration.as_secs_f64();
         self.tenants
             .iter()
-            .map(|tenant| match &tenant.diurnal {
-                Some(diurnal) => {
+            .map(|tenant| match (&tenant.trace, &tenant.diurnal) {
+                // One pass holds the trace's rows (times the scale), however long the run.
+                (Some(trace), _) if !trace.options.looped => (tenant.rate_per_s * seconds)
+                    .min(trace.summary.rows as f64 * trace.options.scale),
+                (_, Some(diurnal)) => {
                     tenant.rate_per_s
                         * (diurnal.integral(start + seconds) - diurnal.integral(start))
                 }
-                None => tenant.rate_per_s * seconds,
+                (_, None) => tenant.rate_per_s * seconds,
             })
             .sum()
     }
