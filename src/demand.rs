@@ -6,12 +6,13 @@
 //! - **Poisson** (the default) — a non-homogeneous Poisson process. With a diurnal shape,
 //!   candidates are drawn at the tenant's peak rate and each is kept with probability
 //!   `rate(t) / peak rate` (Lewis–Shedler thinning), exact for a bounded rate function.
+//!   The same holds for `rate_windows`, a rate by time-of-day windows.
 //! - **Renewal** (`arrivals = { process = "gamma" | "weibull", cv = … }`) — gaps of mean 1
 //!   and the given coefficient of variation, as ServeGen fits its customers' traffic,
 //!   laid out in *operational time*: the n-th arrival is at the `t` where the expected
 //!   count `∫₀ᵗ rate` reaches the sum of the first n gaps (time rescaling). With a flat
-//!   rate that is simply gaps divided by the rate; with a diurnal shape the integral is in
-//!   closed form and inverted by safeguarded Newton steps, so bursts keep their shape and
+//!   rate that is simply gaps divided by the rate; with a diurnal shape or rate windows the
+//!   integral is in closed form and inverted by safeguarded Newton steps, so bursts keep their shape and
 //!   the day keeps its mean.
 //! - **Trace** — rows of a trace file, streamed (see [`crate::trace`]): arrival times and
 //!   token counts come from the file; ingress and model are drawn from the tenant's weights.
@@ -24,7 +25,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp1, Gamma, Weibull};
 
 use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
-use crate::scenario::{ArrivalProcess, Diurnal, ModelIndex, SiteIndex, Tenant};
+use crate::scenario::{ArrivalProcess, ModelIndex, RateShape, SiteIndex, Tenant};
 use crate::trace::TraceReplay;
 
 /// What a new request asks for.
@@ -155,8 +156,8 @@ fn weibull_shape_for_cv(cv: f64) -> f64 {
 
 /// The `t ≥ from` (seconds after time zero) where the expected count since time zero,
 /// in seconds at the mean rate, reaches `target`: ∫₀ᵗ shape = target.
-fn invert_diurnal(diurnal: &Diurnal, start_s: f64, from: f64, target: f64) -> f64 {
-    let integral = |t: f64| diurnal.integral(start_s + t) - diurnal.integral(start_s);
+fn invert_shape(shape: &dyn RateShape, start_s: f64, from: f64, target: f64) -> f64 {
+    let integral = |t: f64| shape.integral(start_s + t) - shape.integral(start_s);
     let (mut low, mut high) = (from, from);
     // The shape averages 1 over any whole day: a day per unit of missing count brackets it.
     let missing = (target - integral(from)).max(0.0);
@@ -172,7 +173,7 @@ fn invert_diurnal(diurnal: &Diurnal, start_s: f64, from: f64, target: f64) -> f6
         } else {
             low = t;
         }
-        let slope = diurnal.shape(start_s + t);
+        let slope = shape.shape(start_s + t);
         let newton = t - value / slope;
         t = if slope > 0.0 && newton > low && newton < high {
             newton
@@ -230,7 +231,7 @@ impl TenantDemand {
                 operational: 0.0,
             }
         } else {
-            let peak_shape = tenant.diurnal.map(|d| d.peak_shape()).unwrap_or(1.0);
+            let peak_shape = tenant.rate_shape().map_or(1.0, |shape| shape.peak_shape());
             Source::Poisson {
                 peak_rate_per_ns: tenant.rate_per_s * peak_shape / 1e9,
             }
@@ -264,11 +265,11 @@ impl TenantDemand {
                 if self.clock_ns > end_ns {
                     return None;
                 }
-                let accept = match &tenant.diurnal {
+                let accept = match tenant.rate_shape() {
                     None => true,
-                    Some(diurnal) => {
-                        let ratio = diurnal.shape(self.start_s + self.clock_ns / 1e9)
-                            / diurnal.peak_shape();
+                    Some(shape) => {
+                        let ratio =
+                            shape.shape(self.start_s + self.clock_ns / 1e9) / shape.peak_shape();
                         self.arrivals.random::<f64>() < ratio
                     }
                 };
@@ -284,12 +285,11 @@ impl TenantDemand {
                 operational,
             } => {
                 *operational += gaps.sample(&mut self.arrivals);
-                self.clock_ns = match &tenant.diurnal {
+                self.clock_ns = match tenant.rate_shape() {
                     None => *operational / *rate_per_s * 1e9,
-                    Some(diurnal) => {
+                    Some(shape) => {
                         let from = self.clock_ns / 1e9;
-                        invert_diurnal(diurnal, self.start_s, from, *operational / *rate_per_s)
-                            * 1e9
+                        invert_shape(shape, self.start_s, from, *operational / *rate_per_s) * 1e9
                     }
                 };
                 (self.clock_ns <= end_ns)
@@ -357,14 +357,15 @@ mod tests {
 
     #[test]
     fn diurnal_inversion_lands_on_the_target_count() {
-        let diurnal = Diurnal {
+        let diurnal = crate::scenario::Diurnal {
             peak_hour: 21.0,
             trough_ratio: 0.2,
             utc_offset_hours: 8.0,
         };
         for (from, target) in [(0.0, 10.0), (100.0, 50_000.0), (3_000.0, 3_000.5)] {
-            let t = invert_diurnal(&diurnal, 3_600.0, from, target);
-            let reached = diurnal.integral(3_600.0 + t) - diurnal.integral(3_600.0);
+            let t = invert_shape(&diurnal, 3_600.0, from, target);
+            let reached =
+                RateShape::integral(&diurnal, 3_600.0 + t) - RateShape::integral(&diurnal, 3_600.0);
             assert!(t >= from);
             assert!((reached - target).abs() < 1e-6, "{reached} vs {target}");
         }

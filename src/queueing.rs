@@ -73,7 +73,7 @@ pub fn predict(scenario: &Scenario, index: usize) -> Option<Prediction> {
             continue;
         };
         // The closed forms assume Poisson arrivals at a constant rate and patient clients.
-        if tenant.diurnal.is_some()
+        if tenant.rate_shape().is_some()
             || tenant.timeout.is_some()
             || tenant.trace.is_some()
             || tenant.arrivals != crate::scenario::ArrivalProcess::Poisson

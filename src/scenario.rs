@@ -241,6 +241,7 @@ const TABLE_FIELDS: [(&str, &[&str]); 8] = [
             "output_tokens",
             "arrivals",
             "trace",
+            "rate_windows",
             "ingress",
             "models",
         ],

@@ -146,10 +146,10 @@ fn print_check(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()>
             None => format!(
                 "{}/s mean{}, {} arrivals; tokens in {:.0} / out {:.0} mean",
                 tenant.rate_per_s,
-                if tenant.diurnal.is_some() {
-                    " (diurnal)"
-                } else {
-                    ""
+                match (&tenant.diurnal, &tenant.windows) {
+                    (Some(_), _) => " (diurnal)",
+                    (None, Some(_)) => " (by time-of-day windows)",
+                    (None, None) => "",
                 },
                 tenant.arrivals.describe(),
                 tenant.input_tokens.mean(),

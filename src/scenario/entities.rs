@@ -211,6 +211,8 @@ pub struct Tenant {
     /// after speed-up and scaling).
     pub rate_per_s: f64,
     pub diurnal: Option<Diurnal>,
+    /// A rate by time-of-day windows (instead of `diurnal`).
+    pub windows: Option<RateWindows>,
     /// How gaps between a synthetic rate's arrivals vary.
     pub arrivals: ArrivalProcess,
     /// Replayed demand; when set, the rate, diurnal shape and token distributions above
@@ -239,6 +241,128 @@ pub struct Diurnal {
     pub peak_hour: f64,
     pub trough_ratio: f64,
     pub utc_offset_hours: f64,
+}
+
+/// How a tenant's rate varies over the day, as a factor on its daily mean rate.
+pub trait RateShape {
+    /// The factor applied to the mean rate at `seconds` after 00:00 UTC of the first day.
+    fn shape(&self, seconds: f64) -> f64;
+    /// The largest value `shape` takes.
+    fn peak_shape(&self) -> f64;
+    /// ∫ shape(t) dt over [0, seconds] (t from 00:00 UTC), in seconds: the expected count
+    /// is this times the mean rate.
+    fn integral(&self, seconds: f64) -> f64;
+}
+
+impl Tenant {
+    /// The tenant's daily rate shape, if its rate is not constant.
+    pub fn rate_shape(&self) -> Option<&dyn RateShape> {
+        match (&self.diurnal, &self.windows) {
+            (Some(diurnal), _) => Some(diurnal),
+            (None, Some(windows)) => Some(windows),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A rate that changes at given times of day (UTC) and repeats every day: each rate holds
+/// from its start until the next start, the last one across midnight until the first.
+///
+/// Worked example: starts 0 h, 8 h, 20 h with rates 100, 300, 800/s: the daily mean is
+/// (8 × 100 + 12 × 300 + 4 × 800) / 24 = 316.7/s, and the 10 minutes from 07:55 expect
+/// 300 × 100 + 300 × 300 = 120,000 requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateWindows {
+    /// Seconds after 00:00 UTC, increasing, below 86,400.
+    starts_s: Vec<f64>,
+    /// Requests per second from each start.
+    rates: Vec<f64>,
+    mean_per_s: f64,
+    /// Requests expected from 00:00 to each start.
+    count_at_start: Vec<f64>,
+}
+
+const DAY_S: f64 = 86_400.0;
+
+impl RateWindows {
+    /// `starts_s` increasing within a day, one non-negative rate each, not all zero
+    /// (checked by the scenario validation).
+    pub fn new(starts_s: Vec<f64>, rates: Vec<f64>) -> Self {
+        // Before the first start, the last window's rate holds (it wraps over midnight).
+        let last_rate = rates[rates.len() - 1];
+        let mut count_at_start = Vec::with_capacity(starts_s.len());
+        let mut count = last_rate * starts_s[0];
+        for (index, &start) in starts_s.iter().enumerate() {
+            if index > 0 {
+                count += rates[index - 1] * (start - starts_s[index - 1]);
+            }
+            count_at_start.push(count);
+        }
+        count += last_rate * (DAY_S - starts_s[starts_s.len() - 1]);
+        RateWindows {
+            mean_per_s: count / DAY_S,
+            starts_s,
+            rates,
+            count_at_start,
+        }
+    }
+
+    pub fn mean_per_s(&self) -> f64 {
+        self.mean_per_s
+    }
+
+    /// (start in seconds after midnight UTC, rate per second) of each window.
+    pub fn windows(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.starts_s
+            .iter()
+            .copied()
+            .zip(self.rates.iter().copied())
+    }
+
+    /// The window holding `day_s` seconds after midnight (the last one before the first start).
+    fn window(&self, day_s: f64) -> usize {
+        self.starts_s
+            .iter()
+            .rposition(|&start| start <= day_s)
+            .unwrap_or(self.starts_s.len() - 1)
+    }
+
+    /// Requests expected from 00:00 to `day_s` within one day.
+    fn count_within_day(&self, day_s: f64) -> f64 {
+        if day_s < self.starts_s[0] {
+            return self.rates[self.rates.len() - 1] * day_s;
+        }
+        let index = self.window(day_s);
+        self.count_at_start[index] + self.rates[index] * (day_s - self.starts_s[index])
+    }
+}
+
+impl RateShape for RateWindows {
+    fn shape(&self, seconds: f64) -> f64 {
+        self.rates[self.window(seconds.rem_euclid(DAY_S))] / self.mean_per_s
+    }
+
+    fn peak_shape(&self) -> f64 {
+        self.rates.iter().copied().fold(0.0, f64::max) / self.mean_per_s
+    }
+
+    fn integral(&self, seconds: f64) -> f64 {
+        let days = (seconds / DAY_S).floor();
+        (days * DAY_S * self.mean_per_s + self.count_within_day(seconds - days * DAY_S))
+            / self.mean_per_s
+    }
+}
+
+impl RateShape for Diurnal {
+    fn shape(&self, seconds: f64) -> f64 {
+        Diurnal::shape(self, seconds)
+    }
+    fn peak_shape(&self) -> f64 {
+        Diurnal::peak_shape(self)
+    }
+    fn integral(&self, seconds: f64) -> f64 {
+        Diurnal::integral(self, seconds)
+    }
 }
 
 impl Diurnal {
@@ -312,13 +436,12 @@ impl Scenario {
         let seconds = self.run.duration.as_secs_f64();
         self.tenants
             .iter()
-            .map(|tenant| match (&tenant.trace, &tenant.diurnal) {
+            .map(|tenant| match (&tenant.trace, tenant.rate_shape()) {
                 // One pass holds the trace's rows (times the scale), however long the run.
                 (Some(trace), _) if !trace.options.looped => (tenant.rate_per_s * seconds)
                     .min(trace.summary.rows as f64 * trace.options.scale),
-                (_, Some(diurnal)) => {
-                    tenant.rate_per_s
-                        * (diurnal.integral(start + seconds) - diurnal.integral(start))
+                (_, Some(shape)) => {
+                    tenant.rate_per_s * (shape.integral(start + seconds) - shape.integral(start))
                 }
                 (_, None) => tenant.rate_per_s * seconds,
             })
@@ -329,6 +452,28 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_windows_match_the_worked_example() {
+        let windows = RateWindows::new(
+            vec![0.0, 8.0 * 3600.0, 20.0 * 3600.0],
+            vec![100.0, 300.0, 800.0],
+        );
+        let mean = windows.mean_per_s();
+        assert!((mean - (8.0 * 100.0 + 12.0 * 300.0 + 4.0 * 800.0) / 24.0).abs() < 1e-9);
+        let from = 7.0 * 3600.0 + 55.0 * 60.0;
+        let count = mean * (windows.integral(from + 600.0) - windows.integral(from));
+        assert!((count - 120_000.0).abs() < 1e-6, "{count}");
+        // A whole day, and the next day the same.
+        assert!((windows.integral(DAY_S) - DAY_S).abs() < 1e-6);
+        assert!((windows.integral(DAY_S + from) - DAY_S - windows.integral(from)).abs() < 1e-6);
+        assert!((windows.shape(21.0 * 3600.0) * mean - 800.0).abs() < 1e-9);
+        assert!((windows.peak_shape() * mean - 800.0).abs() < 1e-9);
+        // Starts after midnight: the last window wraps over it.
+        let wrapped = RateWindows::new(vec![6.0 * 3600.0, 18.0 * 3600.0], vec![10.0, 2.0]);
+        assert!((wrapped.shape(3600.0) * wrapped.mean_per_s() - 2.0).abs() < 1e-9);
+        assert!((wrapped.mean_per_s() - 6.0).abs() < 1e-9);
+    }
 
     #[test]
     fn diurnal_shape_averages_to_one_and_peaks_where_told() {

@@ -211,6 +211,8 @@ pub struct RawTenant {
     pub ingress: BTreeMap<String, f64>,
     pub rate: Option<RawQuantity>,
     pub diurnal: Option<RawDiurnal>,
+    /// A rate by time-of-day windows: `{ from = ["0h", "8h"], rate = ["100/s", "300/s"] }`.
+    pub rate_windows: Option<RawRateWindows>,
     /// Inter-arrival process of a synthetic rate (default Poisson).
     pub arrivals: Option<RawArrivals>,
     /// Replay a trace file instead of a synthetic rate.
@@ -220,6 +222,13 @@ pub struct RawTenant {
     pub output_tokens: Option<RawTokenDistribution>,
     pub slo: Option<RawSlo>,
     pub timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateWindows {
+    pub from: Vec<String>,
+    pub rate: Vec<RawQuantity>,
 }
 
 /// `{ process = "gamma", cv = 4 }`: renewal arrivals with this coefficient of variation.

@@ -940,6 +940,7 @@ fn validate_tenant(
                 ("rate", raw.rate.is_some()),
                 ("diurnal", raw.diurnal.is_some()),
                 ("arrivals", raw.arrivals.is_some()),
+                ("rate_windows", raw.rate_windows.is_some()),
                 ("input_tokens", raw.input_tokens.is_some()),
                 ("output_tokens", raw.output_tokens.is_some()),
             ] {
@@ -956,9 +957,29 @@ fn validate_tenant(
         }
         None => None,
     };
+    let windows = match &raw.rate_windows {
+        None => None,
+        Some(windows) => {
+            for (key, set) in [
+                ("rate", raw.rate.is_some()),
+                ("diurnal", raw.diurnal.is_some()),
+            ] {
+                if set {
+                    return fail(
+                        path.key(key),
+                        format!(
+                            "`{key}` cannot be combined with `rate_windows`, which gives the rate for every time of day"
+                        ),
+                    );
+                }
+            }
+            Some(validate_rate_windows(windows, &path.key("rate_windows"))?)
+        }
+    };
     let rate_per_s = match (&raw.rate, &trace) {
         // A placeholder until the trace is scanned (see `scenario::load_text`).
         (_, Some(_)) => 1.0,
+        (None, None) if windows.is_some() => windows.as_ref().map_or(0.0, RateWindows::mean_per_s),
         (Some(RawQuantity::Number(value)), None) => *value,
         (Some(RawQuantity::Text(text)), None) => {
             parse_rate(text).map_err(|m| PathError::new(rate_path.clone(), m))?
@@ -966,7 +987,7 @@ fn validate_tenant(
         (None, None) => {
             return fail(
                 rate_path,
-                "no demand: give a `rate` (e.g. \"120/s\") or a `trace = { file = ..., format = ... }` to replay",
+                "no demand: give a `rate` (e.g. \"120/s\"), `rate_windows = { from = [...], rate = [...] }`, or a `trace = { file = ..., format = ... }` to replay",
             );
         }
     };
@@ -1123,6 +1144,7 @@ fn validate_tenant(
         ingress,
         rate_per_s,
         diurnal,
+        windows,
         arrivals,
         trace,
         models,
@@ -1131,6 +1153,61 @@ fn validate_tenant(
         slo,
         timeout,
     })
+}
+
+/// `rate_windows = { from = ["0h", "8h", "20h"], rate = ["100/s", "300/s", "800/s"] }`.
+fn validate_rate_windows(raw: &RawRateWindows, path: &FieldPath) -> Result<RateWindows> {
+    if raw.from.is_empty() || raw.from.len() != raw.rate.len() {
+        return fail(
+            path.key("rate"),
+            format!(
+                "`from` has {} times of day and `rate` {} rates; give one rate per start, at least one",
+                raw.from.len(),
+                raw.rate.len()
+            ),
+        );
+    }
+    let mut starts_s = Vec::with_capacity(raw.from.len());
+    for (index, text) in raw.from.iter().enumerate() {
+        let field = path.key("from").index(index);
+        let start = parse_field_duration(text, &field)?.as_secs_f64();
+        if start >= 86_400.0 {
+            return fail(
+                field,
+                format!("{text:?} is not a time of day; expected 0h to below 24h (UTC)"),
+            );
+        }
+        if let Some(&previous) = starts_s.last()
+            && start <= previous
+        {
+            return fail(
+                field,
+                format!(
+                    "{text:?} must come after the previous start; list the windows in time order"
+                ),
+            );
+        }
+        starts_s.push(start);
+    }
+    let mut rates = Vec::with_capacity(raw.rate.len());
+    for (index, quantity) in raw.rate.iter().enumerate() {
+        let field = path.key("rate").index(index);
+        let rate = match quantity {
+            RawQuantity::Number(value) => *value,
+            RawQuantity::Text(text) => {
+                parse_rate(text).map_err(|m| PathError::new(field.clone(), m))?
+            }
+        };
+        finite_in(rate, 0.0, MAX_RATE_PER_S, &field, "rate per second")?;
+        rates.push(rate);
+    }
+    if rates.iter().all(|&rate| rate == 0.0) {
+        return fail(
+            path.key("rate"),
+            "every window's rate is zero; at least one must be positive",
+        );
+    }
+    Ok(RateWindows::new(starts_s, rates))
 }
 
 /// A tenant's `trace` table; the file itself is read when the scenario is loaded.

@@ -296,3 +296,30 @@ fn gamma_and_weibull_arrivals_have_the_variability_asked_for() {
         assert!((measured_cv / cv - 1.0).abs() < 0.05);
     }
 }
+
+#[test]
+fn rate_windows_set_the_rate_of_each_time_of_day() {
+    // 5/s from 00:00 UTC, 20/s from 01:00, repeating daily. An hour in each window, with
+    // Poisson and with bursty Gamma gaps (whose counts vary cv² times as much).
+    for arrivals in ["", "arrivals = { process = \"gamma\", cv = 2.0 }"] {
+        for (start, rate) in [("0h", 5.0), ("1h", 20.0), ("23h", 20.0)] {
+            let mut text = replay_scenario(
+                "1h",
+                &format!(
+                    "rate_windows = {{ from = [\"0h\", \"1h\"], rate = [\"5/s\", \"20/s\"] }}\n{arrivals}"
+                ),
+            );
+            text = text.replacen("seed = 9", &format!("seed = 9\nstart = \"{start}\""), 1);
+            let scenario = scenario(&text);
+            let expected = scenario.expected_requests();
+            let generated = simulate(scenario).metrics.tenants[0].generated as f64;
+            let cv = if arrivals.is_empty() { 1.0 } else { 2.0 };
+            let tolerance = 4.0 * cv * expected.sqrt();
+            println!(
+                "start {start} {arrivals}: expected {expected:.0} ± {tolerance:.0}, generated {generated}"
+            );
+            assert!((expected - rate * 3600.0).abs() < 1e-6);
+            assert!((generated - expected).abs() < tolerance);
+        }
+    }
+}
