@@ -115,6 +115,8 @@ pub struct DeploymentState {
     max_queue: Option<u32>,
     /// KV-cache capacity per replica in tokens (`u64::MAX`: unlimited).
     kv_capacity: u64,
+    /// LLM serving holds KV cache; a plain station does not.
+    kv_tracked: bool,
     /// First admissions so far, stamped on requests so the newest can be preempted.
     admissions: u32,
     queue: VecDeque<RequestId>,
@@ -162,6 +164,7 @@ impl DeploymentState {
                 ServiceModel::Plain(_) => u64::MAX,
             },
             admissions: 0,
+            kv_tracked: matches!(deployment.service, ServiceModel::Llm(_)),
             queue: VecDeque::new(),
             replicas: (0..deployment.replicas)
                 .map(|_| Replica {
@@ -550,7 +553,9 @@ impl DeploymentState {
                 break;
             }
             self.queue.pop_front();
-            state.kv_used += prompt as u64 + 1;
+            if self.kv_tracked {
+                state.kv_used += prompt as u64 + 1;
+            }
             if record.tokens_done == 0 {
                 record.service_start = now;
                 self.admissions = self.admissions.wrapping_add(1);
