@@ -102,6 +102,15 @@ fn routing_decision(c: &mut Criterion) {
             queued: (deployment as u32 * 37) % 11,
             running: (deployment as u32 * 53) % 64,
             replicas: 1 + deployment as u32 % 8,
+            max_batch: 64,
+            path: 0,
+            hubs: strait::routing::HubSet::default(),
+            queue_wait_estimate: strait::engine::SimDuration::from_micros(
+                (deployment as u64 * 131) % 997,
+            ),
+            prefill_estimate: strait::engine::SimDuration::from_millis(70),
+            cost_usd: 0.001 + (deployment as f64 * 7.0) % 3.0 * 1e-4,
+            weight: 1.0 + deployment as f64 % 3.0,
         })
         .collect();
     let request = RequestView {
@@ -110,12 +119,17 @@ fn routing_decision(c: &mut Criterion) {
         ingress: 0,
         input_tokens: 1_000,
         output_tokens: 100,
+        ttft_slo: Some(strait::engine::SimDuration::from_secs(2)),
     };
     let mut group = c.benchmark_group("routing_decision_16_candidates");
     for name in strait::routing::STRATEGY_NAMES {
         let spec = StrategySpec::parse(name).expect("known strategy");
-        let mut strategy =
-            strait::routing::resolve(&spec, StreamRng::seed_from_u64(1)).expect("strategy");
+        let mut strategy = strait::routing::resolve(
+            &spec,
+            StreamRng::seed_from_u64(1),
+            &strait::routing::RouteContext::default(),
+        )
+        .expect("strategy");
         group.bench_function(name, |b| {
             b.iter(|| black_box(strategy.pick(black_box(&request), black_box(&candidates))))
         });

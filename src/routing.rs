@@ -26,12 +26,39 @@ pub struct RequestView {
     pub ingress: SiteIndex,
     pub input_tokens: u32,
     pub output_tokens: u32,
+    /// The tenant's TTFT target, if it has one.
+    pub ttft_slo: Option<SimDuration>,
 }
 
-/// A deployment that passed the filters, with what a router knows about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The hubs a path passes through, as a set of hub numbers (the position of each
+/// `kind = "hub"` site among the scenario's hubs, in file order; at most 64 hubs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HubSet(pub u64);
+
+impl HubSet {
+    pub fn contains(self, hub: usize) -> bool {
+        hub < 64 && self.0 & (1 << hub) != 0
+    }
+    pub fn insert(&mut self, hub: usize) {
+        if hub < 64 {
+            self.0 |= 1 << hub;
+        }
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// A (deployment, path) pair that passed the filters, with what a router knows about it.
+/// A deployment may appear several times, once per distinct path to it (direct, or
+/// through each hub).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Candidate {
     pub deployment: DeploymentIndex,
+    /// The path's number among this route's paths (what the simulator sends the request on).
+    pub path: u32,
+    /// Hubs the path passes through.
+    pub hubs: HubSet,
     /// One-way latency of the path from the request's ingress, without jitter.
     pub network_latency: SimDuration,
     /// Requests routed to the deployment that are still crossing the network: a router
@@ -42,6 +69,53 @@ pub struct Candidate {
     /// Requests being served.
     pub running: u32,
     pub replicas: u32,
+    /// Requests one replica serves at once.
+    pub max_batch: u32,
+    /// Expected wait in the deployment's queue for a request sent now: the requests ahead of
+    /// it beyond the free batch slots, times the mean time a slot takes per request, shared
+    /// by all slots (see `simulator::estimates`).
+    pub queue_wait_estimate: SimDuration,
+    /// This request's prefill time on the deployment's profile (zero for a plain station).
+    pub prefill_estimate: SimDuration,
+    /// Expected cost of serving this request there, in US dollars: its share of replica
+    /// GPU time at the region's price, plus transit of its bytes over the path's links.
+    pub cost_usd: f64,
+    /// Static share for `weighted` (the deployment's `route_weight`, default 1).
+    pub weight: f64,
+}
+
+impl Candidate {
+    /// Network both ways + expected queue wait + prefill: the TTFT a router expects.
+    pub fn ttft_estimate(&self) -> SimDuration {
+        self.network_latency.saturating_mul(2) + self.queue_wait_estimate + self.prefill_estimate
+    }
+}
+
+/// What strategies may refer to by name, resolved when the strategy is built.
+#[derive(Clone, Debug, Default)]
+pub struct RouteContext {
+    /// Hub site ids, in hub-number order; `None` accepts any name (for checking a spec's
+    /// syntax before a scenario is known).
+    pub hubs: Option<Vec<String>>,
+}
+
+impl RouteContext {
+    /// The number of the hub called `id`.
+    pub fn hub_number(&self, id: &str) -> Result<usize, String> {
+        match &self.hubs {
+            None => Ok(0),
+            Some(hubs) => hubs.iter().position(|hub| hub == id).ok_or_else(|| {
+                format!(
+                    "no hub {id:?} in this scenario; its hubs are: {}",
+                    if hubs.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        hubs.join(", ")
+                    }
+                )
+            }),
+        }
+    }
 }
 
 impl Candidate {
@@ -111,13 +185,20 @@ impl StrategySpec {
         resolve(
             &spec,
             crate::engine::RngStreams::new(0).stream("routing", 0),
+            &RouteContext::default(),
         )?;
         Ok(spec)
     }
 }
 
-/// Builds the strategy a spec names. `rng` is the router's own random stream.
-pub fn resolve(spec: &StrategySpec, rng: StreamRng) -> Result<Box<dyn Strategy>, String> {
+/// Builds the strategy a spec names. `rng` is the router's own random stream; `context`
+/// resolves names (hubs) the spec mentions.
+pub fn resolve(
+    spec: &StrategySpec,
+    rng: StreamRng,
+    context: &RouteContext,
+) -> Result<Box<dyn Strategy>, String> {
+    let _ = context;
     let _ = rng; // for strategies that draw at random (power-of-two, weighted), later
     let reject_parameters = || -> Result<(), String> {
         match spec.parameters.keys().next() {
@@ -152,6 +233,7 @@ pub(crate) mod test_support {
         ingress: 0,
         input_tokens: 1,
         output_tokens: 1,
+        ttft_slo: None,
     };
 
     pub fn candidate(
@@ -163,11 +245,18 @@ pub(crate) mod test_support {
     ) -> Candidate {
         Candidate {
             deployment,
+            path: 0,
+            hubs: super::HubSet::default(),
             network_latency: SimDuration::from_millis(millis),
             in_transit: 0,
             queued,
             running,
             replicas,
+            max_batch: 1,
+            queue_wait_estimate: SimDuration::ZERO,
+            prefill_estimate: SimDuration::ZERO,
+            cost_usd: 0.0,
+            weight: 1.0,
         }
     }
 }

@@ -131,7 +131,11 @@ impl Provider {
         options: RunOptions,
     ) -> Result<Self, String> {
         let streams = RngStreams::new(scenario.run.seed);
-        let strategy_box = crate::routing::resolve(strategy, streams.stream("router", 0))?;
+        let strategy_box = crate::routing::resolve(
+            strategy,
+            streams.stream("router", 0),
+            &crate::routing::RouteContext::default(),
+        )?;
         let topology = Topology::new(&scenario.sites, &scenario.links);
         let ingress_sites = scenario.ingress_sites();
         let deployment_sites: Vec<SiteIndex> =
@@ -227,13 +231,21 @@ impl Provider {
         self.candidates.clear();
         for &(deployment, latency) in &choices.candidates {
             let state = &self.deployments[deployment as usize];
+            let spec = &self.scenario.deployments[deployment as usize];
             self.candidates.push(Candidate {
                 deployment: deployment as usize,
+                path: 0,
+                hubs: crate::routing::HubSet::default(),
                 network_latency: latency,
                 in_transit: state.in_transit(),
                 queued: state.queued(),
                 running: state.running(),
-                replicas: self.scenario.deployments[deployment as usize].replicas,
+                replicas: spec.replicas,
+                max_batch: spec.max_batch,
+                queue_wait_estimate: SimDuration::ZERO,
+                prefill_estimate: SimDuration::ZERO,
+                cost_usd: 0.0,
+                weight: 1.0,
             });
         }
         let view = RequestView {
@@ -242,6 +254,7 @@ impl Provider {
             ingress: attributes.ingress,
             input_tokens: attributes.input_tokens,
             output_tokens: attributes.output_tokens,
+            ttft_slo: tenant.slo.ttft,
         };
         let Some(position) = self.strategy.pick(&view, &self.candidates) else {
             let reason = choices.reject_reason;
