@@ -21,7 +21,7 @@ use crate::engine::{
     Context, EventOrder, Model, RngStreams, SimDuration, SimTime, Simulation, StreamRng,
 };
 use crate::request::{Request, RequestId, RequestSlab};
-use crate::routing::{Candidate, RequestView, Strategy, StrategySpec};
+use crate::routing::{Candidate, HubSet, RequestView, Strategy, StrategySpec};
 use crate::scenario::{Scenario, SiteIndex};
 use crate::serving::{DeploymentState, Outcome};
 use crate::topology::{PathCache, Topology};
@@ -72,11 +72,21 @@ impl EventOrder for Event {
 /// Why a request was rejected before reaching any deployment.
 pub const REJECT_NO_ROUTE: usize = 0;
 
+/// One (deployment, path) a request may take.
+#[derive(Clone, Copy, Debug)]
+struct RouteOption {
+    deployment: u32,
+    /// Position among the paths from the ingress to the deployment (`PathCache::options`).
+    path: u32,
+    /// One-way latency of the path, without jitter.
+    latency: SimDuration,
+    hubs: HubSet,
+}
+
 /// The candidates for one (tenant, ingress, model), precomputed: policy and reachability
 /// do not change during a run.
 struct RouteChoices {
-    /// (deployment, one-way path latency).
-    candidates: Vec<(u32, SimDuration)>,
+    candidates: Vec<RouteOption>,
     /// The reason to reject if `candidates` is empty.
     reject_reason: usize,
 }
@@ -131,20 +141,29 @@ impl Provider {
         options: RunOptions,
     ) -> Result<Self, String> {
         let streams = RngStreams::new(scenario.run.seed);
-        let strategy_box = crate::routing::resolve(
-            strategy,
-            streams.stream("router", 0),
-            &crate::routing::RouteContext::default(),
-        )?;
+
         let topology = Topology::new(&scenario.sites, &scenario.links);
         let ingress_sites = scenario.ingress_sites();
         let deployment_sites: Vec<SiteIndex> =
             scenario.deployments.iter().map(|d| d.site).collect();
+        let hubs: Vec<SiteIndex> = (0..scenario.sites.len())
+            .filter(|&site| scenario.sites[site].kind == crate::scenario::SiteKind::Hub)
+            .collect();
+        let route_context = crate::routing::RouteContext {
+            hubs: Some(
+                hubs.iter()
+                    .map(|&hub| scenario.sites[hub].id.clone())
+                    .collect(),
+            ),
+        };
+        let strategy_box =
+            crate::routing::resolve(strategy, streams.stream("router", 0), &route_context)?;
         let paths = PathCache::new(
             &topology,
             scenario.sites.len(),
             &ingress_sites,
             &deployment_sites,
+            &hubs,
         );
 
         let route_choices = scenario
@@ -162,7 +181,7 @@ impl Provider {
                             .map(move |&(model, _)| (ingress, model))
                     })
                     .map(|(ingress, model)| {
-                        route_choices_for(&scenario, &paths, tenant_index, ingress, model)
+                        route_choices_for(&scenario, &paths, &hubs, tenant_index, ingress, model)
                     })
                     .collect()
             })
@@ -229,14 +248,15 @@ impl Provider {
         let slot = attributes.ingress_position * tenant.models.len() + attributes.model_position;
         let choices = &self.route_choices[tenant_index][slot];
         self.candidates.clear();
-        for &(deployment, latency) in &choices.candidates {
+        for option in &choices.candidates {
+            let deployment = option.deployment;
             let state = &self.deployments[deployment as usize];
             let spec = &self.scenario.deployments[deployment as usize];
             self.candidates.push(Candidate {
                 deployment: deployment as usize,
-                path: 0,
-                hubs: crate::routing::HubSet::default(),
-                network_latency: latency,
+                path: option.path,
+                hubs: option.hubs,
+                network_latency: option.latency,
                 in_transit: state.in_transit(),
                 queued: state.queued(),
                 running: state.running(),
@@ -245,7 +265,7 @@ impl Provider {
                 queue_wait_estimate: SimDuration::ZERO,
                 prefill_estimate: SimDuration::ZERO,
                 cost_usd: 0.0,
-                weight: 1.0,
+                weight: spec.route_weight,
             });
         }
         let view = RequestView {
@@ -263,10 +283,7 @@ impl Provider {
             return;
         };
         let chosen = self.candidates[position];
-        let path = self
-            .paths
-            .path(attributes.ingress, chosen.deployment)
-            .expect("candidates are reachable");
+        let path = &self.paths.options(attributes.ingress, chosen.deployment)[chosen.path as usize];
         let mut forward = path.latency;
         let mut backward = path.latency;
         for &link in &path.links {
@@ -334,6 +351,7 @@ impl Provider {
 fn route_choices_for(
     scenario: &Scenario,
     paths: &PathCache,
+    hubs: &[SiteIndex],
     tenant: usize,
     ingress: SiteIndex,
     model: usize,
@@ -344,16 +362,30 @@ fn route_choices_for(
         if deployment.model != model {
             continue;
         }
-        let Some(path) = paths.path(ingress, index) else {
+        let options = paths.options(ingress, index);
+        if options.is_empty() {
             continue;
-        };
+        }
         if let Some(rule) = crate::policy::denying_rule(scenario, tenant, model, deployment.site) {
             if reject_reason == REJECT_NO_ROUTE {
                 reject_reason = 1 + rule;
             }
             continue;
         }
-        candidates.push((index as u32, path.latency));
+        for (position, path) in options.iter().enumerate() {
+            let mut passed = HubSet::default();
+            for (number, hub) in hubs.iter().enumerate() {
+                if path.sites.contains(hub) {
+                    passed.insert(number);
+                }
+            }
+            candidates.push(RouteOption {
+                deployment: index as u32,
+                path: position as u32,
+                latency: path.latency,
+                hubs: passed,
+            });
+        }
     }
     RouteChoices {
         candidates,

@@ -28,6 +28,8 @@ pub fn great_circle_km(from: (f64, f64), to: (f64, f64)) -> f64 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Path {
     pub links: Vec<LinkIndex>,
+    /// The sites visited, from the start to the end, both included.
+    pub sites: Vec<SiteIndex>,
     pub latency: SimDuration,
 }
 
@@ -84,15 +86,54 @@ impl Topology {
             .collect();
         Some(Path {
             links,
+            sites: nodes.iter().map(|node| node.index()).collect(),
             latency: SimDuration::from_nanos(u64::try_from(total).unwrap_or(u64::MAX)),
         })
     }
+
+    /// The shortest path from `from` to `to`, then, for each site in `via` in turn, the
+    /// shortest path that passes through it (shortest to it, then shortest on), when that
+    /// is a different path that visits no site twice. The first is the shortest overall.
+    pub fn paths_via(&self, from: SiteIndex, to: SiteIndex, via: &[SiteIndex]) -> Vec<Path> {
+        let Some(shortest) = self.shortest_path(from, to) else {
+            return Vec::new();
+        };
+        let mut paths = vec![shortest];
+        for &hub in via {
+            let (Some(first), Some(second)) =
+                (self.shortest_path(from, hub), self.shortest_path(hub, to))
+            else {
+                continue;
+            };
+            let mut sites = first.sites.clone();
+            sites.extend_from_slice(&second.sites[1..]);
+            let mut seen = sites.clone();
+            seen.sort_unstable();
+            seen.dedup();
+            if seen.len() != sites.len() {
+                continue; // it would come back through a site it passed
+            }
+            let mut links = first.links;
+            links.extend_from_slice(&second.links);
+            if paths.iter().any(|path| path.links == links) {
+                continue;
+            }
+            paths.push(Path {
+                links,
+                sites,
+                latency: first.latency + second.latency,
+            });
+        }
+        paths
+    }
 }
 
-/// Paths from each site to each deployment's site, computed once: `paths[site][deployment]`.
-/// Only sites that are some tenant's ingress get rows.
+/// Paths from each site to each deployment's site, computed once:
+/// `paths[site][deployment]` holds the shortest path first, then the shortest through each
+/// hub where that differs (see [`Topology::paths_via`]). Only sites that are some tenant's
+/// ingress get rows.
 pub struct PathCache {
-    rows: Vec<Option<Vec<Option<Path>>>>,
+    rows: Vec<Option<Vec<Vec<Path>>>>,
 }
 
 impl PathCache {
@@ -101,6 +142,7 @@ impl PathCache {
         site_count: usize,
         ingress_sites: &[SiteIndex],
         deployment_sites: &[SiteIndex],
+        hubs: &[SiteIndex],
     ) -> Self {
         let mut rows = vec![None; site_count];
         for &ingress in ingress_sites {
@@ -108,7 +150,7 @@ impl PathCache {
                 rows[ingress] = Some(
                     deployment_sites
                         .iter()
-                        .map(|&site| topology.shortest_path(ingress, site))
+                        .map(|&site| topology.paths_via(ingress, site, hubs))
                         .collect(),
                 );
             }
@@ -116,9 +158,18 @@ impl PathCache {
         PathCache { rows }
     }
 
-    /// The path from `ingress` to deployment number `deployment`, if one exists.
+    /// The shortest path from `ingress` to deployment number `deployment`, if one exists.
     pub fn path(&self, ingress: SiteIndex, deployment: usize) -> Option<&Path> {
-        self.rows.get(ingress)?.as_ref()?.get(deployment)?.as_ref()
+        self.options(ingress, deployment).first()
+    }
+
+    /// Every path from `ingress` to deployment number `deployment`, shortest first.
+    pub fn options(&self, ingress: SiteIndex, deployment: usize) -> &[Path] {
+        self.rows
+            .get(ingress)
+            .and_then(|row| row.as_ref())
+            .and_then(|row| row.get(deployment))
+            .map_or(&[], Vec::as_slice)
     }
 }
 
@@ -175,6 +226,7 @@ mod tests {
             path,
             Path {
                 links: vec![1, 2],
+                sites: vec![0, 1, 3],
                 latency: SimDuration::from_millis(30)
             }
         );
@@ -186,9 +238,34 @@ mod tests {
             topology.shortest_path(2, 2),
             Some(Path {
                 links: vec![],
+                sites: vec![2],
                 latency: SimDuration::ZERO
             })
         );
         assert_eq!(topology.shortest_path(0, 2), None);
+        // Through site 1 is the shortest path already: no second path.
+        assert_eq!(topology.paths_via(0, 3, &[1]).len(), 1);
+    }
+
+    #[test]
+    fn paths_through_each_hub_follow_the_shortest() {
+        // 0 —10— 1 —10— 3 (20 ms), and 0 —15— 2 —15— 3 (30 ms) through hub 2.
+        let sites: Vec<Site> = (0..4)
+            .map(|i| site(&format!("s{i}"), (0.0, i as f64)))
+            .collect();
+        let links = vec![
+            link((0, 1), 10, true),
+            link((1, 3), 10, true),
+            link((0, 2), 15, true),
+            link((2, 3), 15, true),
+        ];
+        let topology = Topology::new(&sites, &links);
+        let paths = topology.paths_via(0, 3, &[1, 2]);
+        let summary: Vec<(Vec<usize>, u64)> = paths
+            .iter()
+            .map(|path| (path.sites.clone(), path.latency.as_nanos() / 1_000_000))
+            .collect();
+        println!("paths: {summary:?}");
+        assert_eq!(summary, vec![(vec![0, 1, 3], 20), (vec![0, 2, 3], 30)]);
     }
 }

@@ -122,6 +122,9 @@ pub struct Deployment {
     /// Requests allowed to wait; arrivals beyond it are dropped. `None`: unbounded.
     pub max_queue: Option<u32>,
     pub service: ServiceModel,
+    /// Share of traffic for the `weighted` strategy (relative to the other deployments of
+    /// the same model a request may reach).
+    pub route_weight: f64,
 }
 
 #[derive(Clone, Debug)]

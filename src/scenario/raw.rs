@@ -122,6 +122,8 @@ pub struct RawDeployment {
     pub batching: Option<String>,
     /// Token budget per iteration with chunked prefill.
     pub chunk_tokens: Option<i64>,
+    /// Share of traffic for the `weighted` strategy (default 1).
+    pub route_weight: Option<f64>,
 }
 
 /// A performance profile: one model on one GPU configuration.

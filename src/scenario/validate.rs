@@ -714,6 +714,13 @@ fn validate_deployment(
         max_batch,
         max_queue,
         service,
+        route_weight: finite_in(
+            raw.route_weight.unwrap_or(1.0),
+            0.0,
+            1e12,
+            &path.key("route_weight"),
+            "route weight",
+        )?,
     })
 }
 
