@@ -7,8 +7,8 @@
 //!   measured table, interpolated piecewise-linearly, or the formula `base + per_seq × n`;
 //! - **prefill time** of the prompt tokens processed in one iteration: a token rate, a
 //!   measured table (tokens → time), or DistServe's `a + b·Σlen + c·Σlen²`, where the
-//!   quadratic term is attention over each prompt (for a chunk of a longer prompt, its
-//!   length times the context it attends to);
+//!   quadratic term is attention over each prompt (for a chunk of a longer prompt from
+//!   position s to e, e² − s², so that the chunks of a prompt add up to len²);
 //! - **KV-cache capacity** in tokens per replica, the memory left for keys and values
 //!   once the weights are loaded (see `profiles/README.md` for each derivation).
 //!
@@ -136,10 +136,13 @@ pub struct PrefillWork {
 
 impl PrefillWork {
     /// Adds `tokens` prompt tokens of one request whose context (tokens before them plus
-    /// themselves) reaches `context_end`.
+    /// themselves) reaches `context_end`. Their attention term is end² − start² (each new
+    /// token attends to the context before it, to first order), so the chunks of one
+    /// prompt add up to len², whatever the chunking.
     pub fn add(&mut self, tokens: u32, context_end: u32) {
+        let (tokens, end) = (tokens as f64, context_end as f64);
         self.tokens += tokens as u64;
-        self.attention += tokens as f64 * context_end as f64;
+        self.attention += tokens * (2.0 * end - tokens);
     }
 }
 
@@ -160,6 +163,16 @@ impl PrefillCurve {
                 base_ns + per_token_ns * work.tokens as f64 + per_token_squared_ns * work.attention,
             ),
             PrefillCurve::Table(table) => nanos(table.at(work.tokens as f64)),
+        }
+    }
+
+    /// The part of an iteration's prefill time that does not depend on its tokens (the
+    /// quadratic form's base; zero for a rate or a table). A mixed chunked-prefill
+    /// iteration pays it once, not once for prefill and again for decode.
+    pub fn fixed_part(&self) -> SimDuration {
+        match self {
+            PrefillCurve::Quadratic { base_ns, .. } => nanos(*base_ns),
+            PrefillCurve::Rate { .. } | PrefillCurve::Table(_) => SimDuration::ZERO,
         }
     }
 
@@ -294,5 +307,13 @@ mod tests {
         work.add(500, 500);
         assert_eq!(quadratic.time(work), SimDuration::from_micros(32_500));
         assert_eq!(quadratic.time(PrefillWork::default()), SimDuration::ZERO);
+        // A 5,000-token prompt in chunks of 2,048, 2,048 and 904 costs what it costs whole.
+        let mut chunks = PrefillWork::default();
+        chunks.add(2048, 2048);
+        chunks.add(2048, 4096);
+        chunks.add(904, 5000);
+        let mut whole = PrefillWork::default();
+        whole.add(5000, 5000);
+        assert_eq!(chunks, whole);
     }
 }

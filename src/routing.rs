@@ -9,9 +9,31 @@
 //! those that need one); they never touch the simulation. They are named by a spec string,
 //! `name` or `name[key=value,...]`, so scenarios, the command line and sweeps list them as
 //! plain values. A new strategy is one file in `routing/` and one line in [`resolve`].
+//!
+//! The strategies (each file's documentation gives the rule, ties and an example):
+//!
+//! - `nearest` — lowest network latency from the ingress.
+//! - `least-loaded` — fewest requests (in transit, queued, running) per replica.
+//! - `power-of-two` — two candidates at random, the less loaded per replica of the two.
+//! - `latency-aware` — least expected TTFT: network both ways + queue wait + prefill.
+//! - `cost-aware[headroom=F]` — cheapest expected to meet the TTFT target (× `F`), else
+//!   the fastest.
+//! - `weighted` — a static random split by deployment `route_weight`, like weighted DNS.
+//! - `hub[via=ID]` — only paths through hub `ID`, the least loaded per replica among them.
+//! - `spillover[threshold=N]` — the nearest, unless `N` or more requests per replica wait
+//!   there; then the nearest that is below that.
+//!
+//! Every strategy also accepts `telemetry_delay=DURATION` (see [`telemetry_delay`]): the
+//! load it sees is that old.
 
+mod cost_aware;
+mod hub;
+mod latency_aware;
 mod least_loaded;
 mod nearest;
+mod power_of_two;
+mod spillover;
+mod weighted;
 
 use std::collections::BTreeMap;
 
@@ -143,7 +165,65 @@ pub struct StrategySpec {
 }
 
 /// The strategies [`resolve`] knows, for messages.
-pub const STRATEGY_NAMES: [&str; 2] = ["nearest", "least-loaded"];
+pub const STRATEGY_NAMES: [&str; 8] = [
+    "nearest",
+    "least-loaded",
+    "power-of-two",
+    "latency-aware",
+    "cost-aware",
+    "weighted",
+    "hub",
+    "spillover",
+];
+
+/// One valid spec per strategy, in [`STRATEGY_NAMES`] order, with typical parameters (for
+/// documentation, benchmarks and tests).
+pub const STRATEGY_EXAMPLES: [&str; 8] = [
+    "nearest",
+    "least-loaded",
+    "power-of-two",
+    "latency-aware[telemetry_delay=5s]",
+    "cost-aware[headroom=0.8]",
+    "weighted",
+    "hub[via=hub-sg]",
+    "spillover[threshold=4]",
+];
+
+/// The parameter every strategy accepts: how old the load telemetry a router sees is.
+const TELEMETRY_DELAY: &str = "telemetry_delay";
+
+/// The spec's `telemetry_delay` (a duration such as `5s` or `100ms`), if it has one. The
+/// simulator implements the staleness; strategies just see older load.
+pub fn telemetry_delay(spec: &StrategySpec) -> Result<Option<SimDuration>, String> {
+    spec.parameters
+        .get(TELEMETRY_DELAY)
+        .map(|text| {
+            crate::scenario::parse_duration(text).map_err(|message| {
+                format!("strategy {:?}: {TELEMETRY_DELAY}: {message}", spec.name)
+            })
+        })
+        .transpose()
+}
+
+/// Rejects any parameter of `spec` other than `allowed` and the common `telemetry_delay`,
+/// naming the valid ones.
+fn check_parameters(spec: &StrategySpec, allowed: &[&str]) -> Result<(), String> {
+    match spec
+        .parameters
+        .keys()
+        .find(|key| key.as_str() != TELEMETRY_DELAY && !allowed.contains(&key.as_str()))
+    {
+        None => Ok(()),
+        Some(key) => {
+            let valid: Vec<&str> = allowed.iter().copied().chain([TELEMETRY_DELAY]).collect();
+            Err(format!(
+                "strategy {:?} takes no parameter {key:?}; its parameters are: {}",
+                spec.name,
+                valid.join(", ")
+            ))
+        }
+    }
+}
 
 impl StrategySpec {
     pub fn parse(text: &str) -> Result<StrategySpec, String> {
@@ -198,27 +278,26 @@ pub fn resolve(
     rng: StreamRng,
     context: &RouteContext,
 ) -> Result<Box<dyn Strategy>, String> {
-    let _ = context;
-    let _ = rng; // for strategies that draw at random (power-of-two, weighted), later
-    let reject_parameters = || -> Result<(), String> {
-        match spec.parameters.keys().next() {
-            Some(key) => Err(format!(
-                "strategy {:?} takes no parameter {key:?}",
-                spec.name
-            )),
-            None => Ok(()),
+    let strategy: Box<dyn Strategy> = match spec.name.as_str() {
+        "nearest" => check_parameters(spec, &[]).map(|_| Box::new(nearest::Nearest) as _)?,
+        "least-loaded" => {
+            check_parameters(spec, &[]).map(|_| Box::new(least_loaded::LeastLoaded) as _)?
+        }
+        "power-of-two" => Box::new(power_of_two::PowerOfTwo::from_spec(spec, rng)?),
+        "latency-aware" => Box::new(latency_aware::LatencyAware::from_spec(spec)?),
+        "cost-aware" => Box::new(cost_aware::CostAware::from_spec(spec)?),
+        "weighted" => Box::new(weighted::Weighted::from_spec(spec, rng)?),
+        "hub" => Box::new(hub::Hub::from_spec(spec, context)?),
+        "spillover" => Box::new(spillover::Spillover::from_spec(spec)?),
+        other => {
+            return Err(format!(
+                "unknown strategy {other:?}; known strategies: {}",
+                STRATEGY_NAMES.join(", ")
+            ));
         }
     };
-    match spec.name.as_str() {
-        "nearest" => reject_parameters().map(|_| Box::new(nearest::Nearest) as Box<dyn Strategy>),
-        "least-loaded" => {
-            reject_parameters().map(|_| Box::new(least_loaded::LeastLoaded) as Box<dyn Strategy>)
-        }
-        other => Err(format!(
-            "unknown strategy {other:?}; known strategies: {}",
-            STRATEGY_NAMES.join(", ")
-        )),
-    }
+    telemetry_delay(spec)?;
+    Ok(strategy)
 }
 
 /// Builders shared by the strategies' unit tests.
@@ -283,5 +362,82 @@ mod tests {
                 .unwrap_err()
                 .contains("no parameter")
         );
+    }
+
+    #[test]
+    fn every_example_parses_and_names_its_strategy() {
+        for (example, name) in STRATEGY_EXAMPLES.iter().zip(STRATEGY_NAMES) {
+            let spec = StrategySpec::parse(example).unwrap_or_else(|e| panic!("{example}: {e}"));
+            assert_eq!(spec.name, name);
+        }
+        for name in STRATEGY_NAMES.iter().filter(|&&name| name != "hub") {
+            StrategySpec::parse(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+
+    #[test]
+    fn parameter_errors_are_clear() {
+        let error = |text: &str| {
+            let message = StrategySpec::parse(text).unwrap_err();
+            println!("{text} -> {message}");
+            message
+        };
+        let cases = [
+            ("hub", "needs the hub"),
+            (
+                "hub[hub=hub-sg]",
+                "its parameters are: via, telemetry_delay",
+            ),
+            ("cost-aware[headroom=0]", "(0, 1]"),
+            ("cost-aware[headroom=high]", "not a number"),
+            (
+                "cost-aware[slo=1s]",
+                "its parameters are: headroom, telemetry_delay",
+            ),
+            ("spillover[threshold=0]", "whole number"),
+            ("spillover[threshold=1.5]", "whole number"),
+            (
+                "power-of-two[choices=3]",
+                "its parameters are: telemetry_delay",
+            ),
+            ("least-loaded[telemetry_delay=5]", "no unit"),
+            ("latency-aware[telemetry_delay=-1s]", "negative"),
+        ];
+        for (text, expected) in cases {
+            let message = error(text);
+            assert!(message.contains(expected), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn telemetry_delay_is_optional_and_common() {
+        for text in [
+            "nearest[telemetry_delay=100ms]",
+            "weighted[telemetry_delay=0.1s]",
+            "spillover[threshold=2,telemetry_delay=100ms]",
+        ] {
+            let spec = StrategySpec::parse(text).unwrap();
+            assert_eq!(
+                telemetry_delay(&spec).unwrap(),
+                Some(SimDuration::from_millis(100)),
+                "{text}"
+            );
+        }
+        let plain = StrategySpec::parse("latency-aware").unwrap();
+        assert_eq!(telemetry_delay(&plain).unwrap(), None);
+    }
+
+    #[test]
+    fn hub_resolves_against_the_scenario() {
+        let spec = StrategySpec::parse("hub[via=hub-fra]").unwrap();
+        let rng = || crate::engine::RngStreams::new(0).stream("routing", 0);
+        let sg_only = RouteContext {
+            hubs: Some(vec!["hub-sg".to_string()]),
+        };
+        assert!(resolve(&spec, rng(), &sg_only).is_err());
+        let both = RouteContext {
+            hubs: Some(vec!["hub-sg".to_string(), "hub-fra".to_string()]),
+        };
+        assert!(resolve(&spec, rng(), &both).is_ok());
     }
 }

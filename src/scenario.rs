@@ -131,7 +131,7 @@ fn scan_traces(scenario: &mut Scenario, base: &Path) -> Result<(), ScenarioError
         })?;
         let summary = trace.summary;
         let options = trace.options;
-        if summary.span_ns > 0 && options.offset_ns > summary.span_ns && !options.looped {
+        if options.offset_ns > summary.span_ns {
             let mut error = ScenarioError::new(format!(
                 "offset {} is past the end of the trace ({} long); nothing would be replayed",
                 crate::engine::SimDuration::from_nanos(options.offset_ns),

@@ -16,8 +16,10 @@
 //!     batch, `step(batch)` long, giving each request its next token.
 //!   - *chunked* (Sarathi-Serve, vLLM's chunked prefill): every iteration carries one
 //!     decode token per running request plus prompt chunks, oldest first, up to the token
-//!     budget; it takes `step(batch) + prefill(chunks)`. A prompt finished in an iteration
-//!     gets its first token at the iteration's end.
+//!     budget; it takes `step(batch) + prefill(chunks)` less the prefill curve's fixed base
+//!     (paid once per iteration). A prompt finished in an iteration gets its first token at
+//!     the iteration's end. Admission leaves cache room for the batch's decode tokens of
+//!     the admitting iteration.
 //!
 //!   A request with `n` output tokens therefore needs its prefill and `n − 1` decode steps;
 //!   alone on a replica it finishes `prefill + (n − 1) × step(1)` after it starts.
@@ -325,8 +327,15 @@ impl DeploymentState {
                     / coast.step.as_nanos().max(1);
                 let batch = replica.decoding.len() as u64;
                 let kv_at_boundary = replica.kv_used + steps_in * batch;
+                // Chunked prefill decodes the batch in the admitting iteration too.
+                let growth = match &self.service {
+                    ServiceModel::Llm(llm) if matches!(llm.batching, Batching::Chunked { .. }) => {
+                        batch
+                    }
+                    _ => 0,
+                };
                 if kv_at_boundary + batch > self.kv_capacity
-                    || kv_at_boundary + need > self.kv_capacity
+                    || kv_at_boundary + growth + need > self.kv_capacity
                 {
                     self.set_aside.push(Reverse((boundary, index, stamp)));
                     continue;
@@ -471,18 +480,32 @@ impl DeploymentState {
     /// the head of the queue, its KV cache freed; it keeps the tokens it has produced.
     fn preempt_newest(&mut self, replica: u32, requests: &mut RequestSlab) {
         let state = &mut self.replicas[replica as usize];
-        let Some(&Reverse((last_step, id))) =
-            state.decoding.iter().min_by_key(|&&Reverse((_, id))| {
-                self.admissions.wrapping_sub(requests.get(id).admission)
-            })
+        let age = |id: RequestId| self.admissions.wrapping_sub(requests.get(id).admission);
+        let newest_decoding = state
+            .decoding
+            .iter()
+            .map(|&Reverse((last_step, id))| (age(id), id, Some(last_step)))
+            .min();
+        // With chunked prefill a request still being prefilled may be the newest.
+        let newest_prefilling = state.prefilling.iter().map(|&id| (age(id), id, None)).min();
+        let Some((_, id, last_step)) = newest_decoding.into_iter().chain(newest_prefilling).min()
         else {
             return;
         };
-        state.decoding.retain(|&Reverse((_, member))| member != id);
         let record = requests.get_mut(id);
-        record.tokens_done = record.output_tokens - (last_step - state.decode_steps) as u32;
+        match last_step {
+            Some(last_step) => {
+                state.decoding.retain(|&Reverse((_, member))| member != id);
+                record.tokens_done = record.output_tokens - (last_step - state.decode_steps) as u32;
+                state.kv_used -= record.input_tokens as u64 + record.tokens_done as u64;
+            }
+            None => {
+                // Its reservation for the prompt and its next token is freed.
+                state.prefilling.retain(|&member| member != id);
+                state.kv_used -= record.input_tokens as u64 + record.tokens_done as u64 + 1;
+            }
+        }
         record.prefill_done = 0;
-        state.kv_used -= record.input_tokens as u64 + record.tokens_done as u64;
         self.queue.push_front(id);
         self.resident -= 1;
         self.preemptions += 1;
@@ -518,6 +541,12 @@ impl DeploymentState {
             },
             (ServiceModel::Plain(_), _) => u64::MAX,
         };
+        let decode_growth = match &self.service {
+            ServiceModel::Llm(llm) if matches!(llm.batching, Batching::Chunked { .. }) => {
+                batch as u64
+            }
+            _ => 0,
+        };
         let mut work = PrefillWork::default();
         // Prompts already admitted continue first (chunked prefill only).
         for &id in &state.prefilling {
@@ -548,7 +577,8 @@ impl DeploymentState {
                 continue;
             }
             let prompt = record.input_tokens + record.tokens_done;
-            if state.kv_used + prompt as u64 + 1 > self.kv_capacity {
+            // With chunked prefill the batch also decodes a token each in this iteration.
+            if state.kv_used + decode_growth + prompt as u64 + 1 > self.kv_capacity {
                 kv_blocked = true;
                 break;
             }
@@ -580,10 +610,16 @@ impl DeploymentState {
                 // Decodes pause while prompts are prefilled.
                 Batching::PrefillFirst => Some(llm.profile.prefill.time(work)),
                 Batching::Chunked { .. } => {
-                    let mut duration = llm.profile.prefill.time(work);
+                    let prefill = llm.profile.prefill.time(work);
+                    let mut duration = prefill;
                     if batch > 0 {
-                        // The batch decodes one step within this mixed iteration.
-                        duration += llm.profile.decode.step(batch as u32);
+                        // The batch decodes one step within this mixed iteration; the fixed
+                        // cost of an iteration (the prefill curve's base) is paid once.
+                        let step = llm.profile.decode.step(batch as u32);
+                        let shared = llm.profile.prefill.fixed_part().min(step).min(prefill);
+                        duration = SimDuration::from_nanos(
+                            prefill.as_nanos() + step.as_nanos() - shared.as_nanos(),
+                        );
                         state.coast = Some(Coast {
                             start: now,
                             step: duration,

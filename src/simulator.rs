@@ -49,20 +49,21 @@ pub enum Event {
 }
 
 /// Events at the same nanosecond run in a fixed order that depends only on what they are,
-/// never on when they were scheduled: requests reach deployments first, then replicas act
-/// (by deployment and replica), then tenants send, then metrics close. So a request that
-/// arrives exactly at a replica's step boundary is admitted there, however the replica's
-/// event came to be scheduled — which keeps jumping over decode steps exact.
+/// never on when they were scheduled: requests reach deployments first, then tenants send
+/// (a request with no network to cross reaches its deployment at once, still before the
+/// replicas act), then replicas act (by deployment and replica), then metrics close. So a
+/// request that arrives exactly at a replica's step boundary is admitted there, however
+/// the replica's event came to be scheduled — which keeps jumping over decode steps exact.
 impl EventOrder for Event {
     fn rank(&self) -> u64 {
         match *self {
             Event::ReachDeployment { .. } => 0,
+            Event::Arrival { tenant } => (1 << 62) | tenant as u64,
             Event::ReplicaDone {
                 deployment,
                 replica,
                 ..
-            } => (1 << 62) | ((deployment as u64) << 32) | replica as u64,
-            Event::Arrival { tenant } => (2 << 62) | tenant as u64,
+            } => (2 << 62) | ((deployment as u64) << 32) | replica as u64,
             Event::WarmupEnd => 3 << 62,
             Event::MetricsTick => (3 << 62) | 1,
         }

@@ -22,7 +22,7 @@
 //!   datetimes with up to 9 fractional digits, plain decimal seconds, integer milliseconds.
 //! - Rows must be sorted by time (ties allowed); a row earlier than the one before it is an
 //!   error naming both lines.
-//! - Token counts are whole numbers from 1 to `u32::MAX`. Zero input or zero output tokens
+//! - Token counts are whole numbers from 1 to 10,000,000 (`distribution::MAX_TOKENS`). Zero input or zero output tokens
 //!   is refused: a request has a prompt and generates at least one token.
 //! - A file with no rows is an error.
 //! - CSV columns are found by name (ASCII case-insensitive, first match wins); extra
@@ -359,7 +359,7 @@ enum TokenKind {
     Output,
 }
 
-/// A token count from text: a whole number from 1 to `u32::MAX` (`"12"`, also `"12.0"`).
+/// A token count from text: a whole number from 1 to `MAX_TOKENS` (`"12"`, also `"12.0"`).
 fn token_count_from_text(text: &str, kind: TokenKind) -> Result<u32, String> {
     if text.is_empty() {
         return Err("empty value (expected a whole number of tokens)".to_owned());
@@ -375,7 +375,7 @@ fn token_count_from_text(text: &str, kind: TokenKind) -> Result<u32, String> {
     }
 }
 
-/// A token count from a JSON value: a number that is a whole number from 1 to `u32::MAX`.
+/// A token count from a JSON value: a number that is a whole number from 1 to `MAX_TOKENS`.
 fn token_count_from_json(value: &serde_json::Value, kind: TokenKind) -> Result<u32, String> {
     match value {
         serde_json::Value::Number(number) => {
@@ -420,8 +420,13 @@ fn token_count_checked(value: u64, kind: TokenKind) -> Result<u32, String> {
         (0, TokenKind::Output) => {
             Err("zero output tokens: a request must generate at least 1 token".to_owned())
         }
-        _ => u32::try_from(value)
-            .map_err(|_| format!("token count {value} is above the maximum {}", u32::MAX)),
+        // The same ceiling as synthetic token counts: no model has a context near it, and
+        // prompt + produced tokens stay far from u32 overflow.
+        _ if value > crate::distribution::MAX_TOKENS as u64 => Err(format!(
+            "token count {value} is above the maximum {}",
+            crate::distribution::MAX_TOKENS
+        )),
+        _ => Ok(value as u32),
     }
 }
 
@@ -812,6 +817,12 @@ mod tests {
             ("2.5", "44", "ContextTokens", "fractional"),
             ("374", "4294967296", "GeneratedTokens", "above the maximum"),
             ("374", "1e20", "GeneratedTokens", "above the maximum"),
+            (
+                "374",
+                "10000001",
+                "GeneratedTokens",
+                "above the maximum 10000000",
+            ),
             ("0", "44", "ContextTokens", "zero input tokens"),
             ("374", "0", "GeneratedTokens", "at least 1 token"),
         ];
@@ -823,10 +834,24 @@ mod tests {
         // Whole numbers written as decimals and the maximum itself are fine.
         let file = TempTrace::new(
             "azure.csv",
-            format!("{header}2023-11-16 18:15:47,7.0,4294967295\n"),
+            format!("{header}2023-11-16 18:15:47,7.0,10000000\n"),
         );
         let rows = rows(file.path(), TraceFormat::Azure);
-        assert_eq!((rows[0].input_tokens, rows[0].output_tokens), (7, u32::MAX));
+        assert_eq!(
+            (rows[0].input_tokens, rows[0].output_tokens),
+            (7, 10_000_000)
+        );
+        // One above the maximum is refused.
+        let error = first_error(
+            &format!("{header}{good}{good}2023-11-16 18:15:47,7,10000001\n"),
+            TraceFormat::Azure,
+        );
+        assert_error(
+            &error,
+            Some(4),
+            Some("GeneratedTokens"),
+            "above the maximum",
+        );
     }
 
     #[test]

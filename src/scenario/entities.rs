@@ -291,6 +291,12 @@ impl RateWindows {
     /// `starts_s` increasing within a day, one non-negative rate each, not all zero
     /// (checked by the scenario validation).
     pub fn new(starts_s: Vec<f64>, rates: Vec<f64>) -> Self {
+        assert!(
+            !starts_s.is_empty()
+                && starts_s.len() == rates.len()
+                && rates.iter().any(|&rate| rate > 0.0),
+            "rate windows need one rate per start, at least one positive (validated)"
+        );
         // Before the first start, the last window's rate holds (it wraps over midnight).
         let last_rate = rates[rates.len() - 1];
         let mut count_at_start = Vec::with_capacity(starts_s.len());

@@ -342,12 +342,18 @@ fn kv_pressure_is_the_same_with_and_without_jumps() {
 
 #[test]
 fn chunked_prefill_is_the_same_with_and_without_jumps() {
-    quickstart_same_both_ways(&[
+    let output = quickstart_same_both_ways(&[
         "deployment.gpt4o-sg.batching=chunked",
         "deployment.gpt4o-uswest.batching=chunked",
         "deployment.gpt4o-uswest.chunk_tokens=512",
         "deployment.gpt4o-sg.kv_cache_tokens=60000",
     ]);
+    let sg = &output.metrics.deployments[0];
+    println!(
+        "chunked, 60k cache: KV peak {}, preemptions {}",
+        sg.kv_peak_tokens, sg.preemptions
+    );
+    assert!(sg.kv_peak_tokens <= 60_000);
 }
 
 #[test]
@@ -380,4 +386,54 @@ fn chunked_prefill_spreads_a_long_prompt_over_iterations() {
     assert_eq!(chunked.ttft.min_ns(), Some(500_000_000));
     assert_eq!(whole.ttft.min_ns(), Some(500_000_000));
     assert_eq!(chunked.e2e.min_ns(), Some(541_000_000));
+}
+
+#[test]
+fn an_arrival_exactly_on_a_step_boundary_is_admitted_there_both_ways() {
+    // r1 at 0 s: 1,000 tokens at 10,000 tokens/s (100 ms), then steps of 20.5 ms until
+    // its 200th token; r2 reaches the replica at exactly 1 s = 100 ms + 900 ms, a step
+    // boundary (900 / 20.5 is not whole, so use 20 ms + 0 per sequence: steps of 20 ms).
+    let trace = plain_trace(&[(0.0, 1000, 200), (1.0, 10, 5)]);
+    let text = one_replica(
+        r#"llm = { prefill_tokens_per_s = 10000, decode_step_base = "20ms", decode_step_per_seq = "0ms" }"#,
+        &trace,
+        "20s",
+        "",
+    );
+    let (stepped, jumped) = run_both_ways(&text);
+    let tenant = &jumped.metrics.tenants[0];
+    println!(
+        "TTFT min {:?} (r2 admitted at 1 s: prefill of 10 tokens = 1 ms)",
+        tenant.ttft.min_ns()
+    );
+    assert_eq!(tenant.ttft.min_ns(), Some(1_000_000));
+    assert_eq!(summary_text(&stepped), summary_text(&jumped));
+}
+
+#[test]
+fn chunked_prefill_keeps_room_for_the_decoding_batch() {
+    // Capacity 100: r1 (40 + 30 tokens) decodes holding 41; r2 (58 prompt) would fit
+    // alone (41 + 59 = 100) but not beside r1's next token in the same mixed iteration,
+    // so it waits; the cache never overflows and no prefill is wasted.
+    let trace = plain_trace(&[(0.0, 40, 30), (0.05, 58, 2)]);
+    let text = one_replica(
+        r#"llm = { prefill_tokens_per_s = 1000, decode_step_base = "10ms", decode_step_per_seq = "0ms" }
+        batching = "chunked"
+        kv_cache_tokens = 100"#,
+        &trace,
+        "10s",
+        "",
+    );
+    let (stepped, jumped) = run_both_ways(&text);
+    for output in [&stepped, &jumped] {
+        let deployment = &output.metrics.deployments[0];
+        println!(
+            "KV peak {} of 100, preemptions {}",
+            deployment.kv_peak_tokens, deployment.preemptions
+        );
+        assert!(deployment.kv_peak_tokens <= 100);
+        assert_eq!(deployment.preemptions, 0);
+        assert_eq!(output.metrics.tenants[0].completed, 2);
+    }
+    assert_eq!(summary_text(&stepped), summary_text(&jumped));
 }
