@@ -46,6 +46,8 @@ pub enum Event {
     WarmupEnd,
     /// End of a metrics interval.
     MetricsTick,
+    /// Routers receive a fresh snapshot of every deployment's load (with `telemetry_delay`).
+    TelemetryTick,
 }
 
 /// Events at the same nanosecond run in a fixed order that depends only on what they are,
@@ -66,6 +68,7 @@ impl EventOrder for Event {
             } => (2 << 62) | ((deployment as u64) << 32) | replica as u64,
             Event::WarmupEnd => 3 << 62,
             Event::MetricsTick => (3 << 62) | 1,
+            Event::TelemetryTick => (3 << 62) | 2,
         }
     }
 }
@@ -82,6 +85,116 @@ struct RouteOption {
     /// One-way latency of the path, without jitter.
     latency: SimDuration,
     hubs: HubSet,
+    /// Σ transit price of the path's links, USD per GB.
+    usd_per_gb: f64,
+}
+
+/// What a router estimates from a deployment's configuration (see [`Candidate`]).
+#[derive(Clone, Copy, Debug)]
+struct DeploymentEstimate {
+    /// Batch slots of all replicas.
+    slots: u64,
+    /// Mean time a request holds a slot, in ns, for the mean request of the tenants that
+    /// use the model: prefill + (output − 1) decode steps at a full batch (LLM), or the
+    /// mean service time (plain).
+    slot_ns_per_request: f64,
+    /// GPU price of one replica, USD per second (zero without a `gpu`).
+    usd_per_replica_s: f64,
+    /// Decode step at a full batch, ns (LLM; zero for plain).
+    full_step_ns: f64,
+    max_batch: f64,
+    /// Mean service time, ns (plain; zero for LLM).
+    service_ns: f64,
+}
+
+/// Bytes on the wire per token of prompt or output (text is about 4 bytes per token).
+pub const BYTES_PER_TOKEN: f64 = 4.0;
+
+impl DeploymentEstimate {
+    fn new(scenario: &Scenario, index: usize) -> Self {
+        let deployment = &scenario.deployments[index];
+        // The mean request of the tenants using this model, weighted by their rates.
+        let (mut weight, mut input, mut output) = (0.0, 0.0, 0.0);
+        for tenant in &scenario.tenants {
+            let Some(&(_, share)) = tenant.models.iter().find(|(m, _)| *m == deployment.model)
+            else {
+                continue;
+            };
+            let (tenant_input, tenant_output) = match &tenant.trace {
+                Some(trace) => {
+                    let rows = trace.summary.rows.max(1) as f64;
+                    (
+                        trace.summary.input_tokens as f64 / rows,
+                        trace.summary.output_tokens as f64 / rows,
+                    )
+                }
+                None => (tenant.input_tokens.mean(), tenant.output_tokens.mean()),
+            };
+            let w = tenant.rate_per_s * share;
+            weight += w;
+            input += w * tenant_input;
+            output += w * tenant_output;
+        }
+        let (input, output) = if weight > 0.0 {
+            (input / weight, output / weight)
+        } else {
+            (1.0, 1.0)
+        };
+        let usd_per_replica_s = deployment.gpu.map_or(0.0, |gpu| {
+            let gpu = &scenario.gpus[gpu];
+            gpu.usd_per_gpu_hour * gpu.gpus as f64 / 3600.0
+        });
+        match &deployment.service {
+            crate::scenario::ServiceModel::Llm(llm) => {
+                let full_step_ns = llm.profile.decode.step(deployment.max_batch).as_nanos() as f64;
+                let prefill_ns = llm
+                    .profile
+                    .prefill
+                    .prompt_time(crate::distribution::round_to_u64(input).max(1) as u32)
+                    .as_nanos() as f64;
+                DeploymentEstimate {
+                    slots: deployment.replicas as u64 * deployment.max_batch as u64,
+                    slot_ns_per_request: prefill_ns + (output - 1.0).max(0.0) * full_step_ns,
+                    usd_per_replica_s,
+                    full_step_ns,
+                    max_batch: deployment.max_batch as f64,
+                    service_ns: 0.0,
+                }
+            }
+            crate::scenario::ServiceModel::Plain(service) => {
+                let service_ns = service.mean().as_nanos() as f64;
+                DeploymentEstimate {
+                    slots: deployment.replicas as u64,
+                    slot_ns_per_request: service_ns,
+                    usd_per_replica_s,
+                    full_step_ns: 0.0,
+                    max_batch: 1.0,
+                    service_ns,
+                }
+            }
+        }
+    }
+
+    /// Expected wait for a request that finds `load` requests there (in transit, queued
+    /// and running): those beyond the slots, each holding a slot for the mean time, shared
+    /// by all slots.
+    fn queue_wait(&self, load: u64) -> SimDuration {
+        let excess = load.saturating_sub(self.slots) as f64;
+        SimDuration::from_nanos(crate::distribution::round_to_u64(
+            excess * self.slot_ns_per_request / self.slots.max(1) as f64,
+        ))
+    }
+
+    /// Replica time this request costs, in seconds: its prefill, plus its share of the
+    /// full-batch decode steps (LLM); the mean service (plain).
+    fn replica_seconds(&self, prefill: SimDuration, output_tokens: u32) -> f64 {
+        if self.service_ns > 0.0 {
+            return self.service_ns / 1e9;
+        }
+        (prefill.as_nanos() as f64
+            + (output_tokens.saturating_sub(1)) as f64 * self.full_step_ns / self.max_batch)
+            / 1e9
+    }
 }
 
 /// The candidates for one (tenant, ingress, model), precomputed: policy and reachability
@@ -107,6 +220,11 @@ pub struct Provider {
     requests: RequestSlab,
     candidates: Vec<Candidate>,
     outcomes: Vec<Outcome>,
+    estimates: Vec<DeploymentEstimate>,
+    /// With a telemetry delay: how often routers get a snapshot, and the last snapshot of
+    /// each deployment's (in transit, queued, running).
+    telemetry_period: Option<SimDuration>,
+    telemetry: Vec<(u32, u32, u32)>,
     pub metrics: RunMetrics,
 }
 
@@ -159,6 +277,8 @@ impl Provider {
         };
         let strategy_box =
             crate::routing::resolve(strategy, streams.stream("router", 0), &route_context)?;
+        let telemetry_period =
+            crate::routing::telemetry_delay(strategy)?.filter(|delay| *delay > SimDuration::ZERO);
         let paths = PathCache::new(
             &topology,
             scenario.sites.len(),
@@ -222,6 +342,11 @@ impl Provider {
             link_jitter_rngs,
             requests: RequestSlab::default(),
             candidates: Vec::new(),
+            estimates: (0..scenario.deployments.len())
+                .map(|index| DeploymentEstimate::new(&scenario, index))
+                .collect(),
+            telemetry_period,
+            telemetry: vec![(0, 0, 0); scenario.deployments.len()],
             outcomes: Vec::new(),
             metrics,
             scenario,
@@ -250,22 +375,40 @@ impl Provider {
         let choices = &self.route_choices[tenant_index][slot];
         self.candidates.clear();
         for option in &choices.candidates {
-            let deployment = option.deployment;
-            let state = &self.deployments[deployment as usize];
-            let spec = &self.scenario.deployments[deployment as usize];
+            let index = option.deployment as usize;
+            let state = &self.deployments[index];
+            let spec = &self.scenario.deployments[index];
+            let estimate = &self.estimates[index];
+            // What routers see: the live load, or the last snapshot with a telemetry delay.
+            let (in_transit, queued, running) = match self.telemetry_period {
+                None => (state.in_transit(), state.queued(), state.running()),
+                Some(_) => self.telemetry[index],
+            };
+            let prefill_estimate = match &spec.service {
+                crate::scenario::ServiceModel::Llm(llm) => {
+                    llm.profile.prefill.prompt_time(attributes.input_tokens)
+                }
+                crate::scenario::ServiceModel::Plain(_) => SimDuration::ZERO,
+            };
+            let bytes = (attributes.input_tokens as f64 + attributes.output_tokens as f64)
+                * BYTES_PER_TOKEN;
+            let cost_usd = estimate.usd_per_replica_s
+                * estimate.replica_seconds(prefill_estimate, attributes.output_tokens)
+                + option.usd_per_gb * bytes / 1e9;
             self.candidates.push(Candidate {
-                deployment: deployment as usize,
+                deployment: index,
                 path: option.path,
                 hubs: option.hubs,
                 network_latency: option.latency,
-                in_transit: state.in_transit(),
-                queued: state.queued(),
-                running: state.running(),
+                in_transit,
+                queued,
+                running,
                 replicas: spec.replicas,
                 max_batch: spec.max_batch,
-                queue_wait_estimate: SimDuration::ZERO,
-                prefill_estimate: SimDuration::ZERO,
-                cost_usd: 0.0,
+                queue_wait_estimate: estimate
+                    .queue_wait(in_transit as u64 + queued as u64 + running as u64),
+                prefill_estimate,
+                cost_usd,
                 weight: spec.route_weight,
             });
         }
@@ -385,6 +528,11 @@ fn route_choices_for(
                 path: position as u32,
                 latency: path.latency,
                 hubs: passed,
+                usd_per_gb: path
+                    .links
+                    .iter()
+                    .map(|&link| scenario.links[link].usd_per_gb)
+                    .sum(),
             });
         }
     }
@@ -425,6 +573,17 @@ impl Model for Provider {
                 self.finish_outcomes();
             }
             Event::WarmupEnd => self.metrics.warmup_end(&self.deployments, context.now()),
+            Event::TelemetryTick => {
+                for (snapshot, state) in self.telemetry.iter_mut().zip(&self.deployments) {
+                    *snapshot = (state.in_transit(), state.queued(), state.running());
+                }
+                if let Some(period) = self.telemetry_period {
+                    let next = context.now() + period;
+                    if next <= self.end {
+                        context.schedule_at(next, Event::TelemetryTick);
+                    }
+                }
+            }
             Event::MetricsTick => {
                 let now = context.now();
                 self.metrics.tick(&self.deployments, now);
@@ -493,10 +652,14 @@ pub fn build(
         }
     }
     let interval = provider.scenario.run.metrics_interval;
+    let telemetry_period = provider.telemetry_period;
     let mut simulation = Simulation::new(provider);
     // Capacity exists from t = 0 (DeploymentState::new); arrivals are scheduled after it.
     simulation.schedule_at(warmup, Event::WarmupEnd);
     simulation.schedule_at((SimTime::ZERO + interval).min(end), Event::MetricsTick);
+    if let Some(period) = telemetry_period {
+        simulation.schedule_at(SimTime::ZERO + period, Event::TelemetryTick);
+    }
     for (time, tenant) in first_arrivals {
         simulation.schedule_at(
             time,

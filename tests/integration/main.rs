@@ -13,6 +13,7 @@ mod determinism;
 mod llm_closed_form;
 mod memory;
 mod queueing;
+mod routing;
 mod serving_fidelity;
 mod slo;
 mod step_jumps;
