@@ -5,6 +5,7 @@
 //! error (a bug, or a broken invariant such as conservation).
 
 mod check;
+mod compare;
 mod run;
 
 use std::path::PathBuf;
@@ -65,6 +66,9 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate a scenario and print what would run, without running it.
     Check(check::CheckArgs),
+    /// Run a scenario with several strategies or variants on identical demand, in parallel,
+    /// and compare them side by side (compare.csv, compare.json, a table).
+    Compare(compare::CompareArgs),
 }
 
 /// Runs the parsed command line.
@@ -72,6 +76,7 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(args) => run::execute(args),
         Command::Check(args) => check::execute(args),
+        Command::Compare(args) => compare::execute(args),
     }
 }
 

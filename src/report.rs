@@ -49,6 +49,10 @@ pub struct LatencyBlock {
 #[derive(Serialize)]
 pub struct TenantSummary {
     pub requests: RequestCounts,
+    /// A hash of every request the tenant generated: equal across runs with identical
+    /// demand (see `strait compare`).
+    #[serde(serialize_with = "hex")]
+    pub demand_fingerprint: u64,
     pub rejected_by_reason: BTreeMap<String, u64>,
     pub latency_ms: LatencyBlock,
     /// Null when no request was judged (none ended after warm-up).
@@ -151,6 +155,10 @@ impl Timing {
     }
 }
 
+fn hex<S: serde::Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format!("{value:016x}"))
+}
+
 fn counts(metrics: &TenantMetrics) -> RequestCounts {
     RequestCounts {
         generated: metrics.generated,
@@ -198,6 +206,7 @@ impl Summary {
                     tenant.id.clone(),
                     TenantSummary {
                         requests: counts(tenant_metrics),
+                        demand_fingerprint: tenant_metrics.demand_fingerprint,
                         rejected_by_reason: reasons(tenant_metrics, &metrics.reject_reasons),
                         latency_ms: latency(tenant_metrics),
                         slo_attainment: tenant_metrics.slo_attainment().map(round6),

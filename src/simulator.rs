@@ -365,11 +365,7 @@ impl Provider {
             );
         }
         let attributes = self.demand[tenant_index].attributes(tenant);
-        self.metrics.generated(
-            tenant_index,
-            attributes.input_tokens,
-            attributes.output_tokens,
-        );
+        self.metrics.generated(tenant_index, now, &attributes);
 
         let slot = attributes.ingress_position * tenant.models.len() + attributes.model_position;
         let choices = &self.route_choices[tenant_index][slot];

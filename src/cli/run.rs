@@ -84,13 +84,13 @@ fn probe_writable(directory: &std::path::Path) -> Result<(), CliError> {
     Ok(())
 }
 
-fn toml_string(text: &str) -> String {
+pub(super) fn toml_string(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// A strategy spec as a directory-name suffix: `latency-aware[telemetry_delay=5s]` →
 /// `latency-aware_telemetry_delay=5s`.
-fn sanitize(spec: &str) -> String {
+pub(super) fn sanitize(spec: &str) -> String {
     spec.chars()
         .filter(|&c| c != ']')
         .map(|c| {

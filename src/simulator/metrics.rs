@@ -16,6 +16,9 @@ pub struct TenantMetrics {
     /// Input and output tokens asked for by the generated requests.
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// A hash of every generated request (creation time, ingress, model, token counts):
+    /// equal for two runs exactly when they saw the same demand.
+    pub demand_fingerprint: u64,
     pub completed: u64,
     /// Rejections by reason index (see `simulator::reject_reasons`).
     pub rejected_by_reason: Vec<u64>,
@@ -241,8 +244,24 @@ impl RunMetrics {
         }
     }
 
-    pub fn generated(&mut self, tenant: usize, input_tokens: u32, output_tokens: u32) {
+    pub fn generated(
+        &mut self,
+        tenant: usize,
+        now: SimTime,
+        attributes: &crate::demand::RequestAttributes,
+    ) {
+        let (input_tokens, output_tokens) = (attributes.input_tokens, attributes.output_tokens);
         let metrics = &mut self.tenants[tenant];
+        // FNV-1a style mixing of the request's identity, one word at a time.
+        for word in [
+            now.as_nanos(),
+            attributes.ingress as u64,
+            attributes.model as u64,
+            ((input_tokens as u64) << 32) | output_tokens as u64,
+        ] {
+            metrics.demand_fingerprint =
+                (metrics.demand_fingerprint ^ word).wrapping_mul(0x0100_0000_01b3);
+        }
         metrics.generated += 1;
         metrics.input_tokens += input_tokens as u64;
         metrics.output_tokens += output_tokens as u64;

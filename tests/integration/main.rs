@@ -7,6 +7,7 @@ mod common;
 
 mod bad_input;
 mod cli;
+mod compare;
 mod conservation;
 mod demand;
 mod determinism;
