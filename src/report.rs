@@ -119,6 +119,8 @@ pub struct Summary {
     pub slo_attainment: Option<f64>,
     pub tenants: BTreeMap<String, TenantSummary>,
     pub deployments: BTreeMap<String, DeploymentSummary>,
+    /// Costs, revenue, margin and cross-border traffic (see `simulator::economics`).
+    pub economics: crate::simulator::Economics,
     pub engine: EngineSummary,
 }
 
@@ -267,6 +269,7 @@ impl Summary {
             slo_attainment: overall.slo_attainment().map(round6),
             tenants,
             deployments,
+            economics: crate::simulator::Economics::new(scenario, &output.ledger),
             engine: EngineSummary {
                 events: output.events,
                 peak_live_requests: metrics.peak_live_requests,

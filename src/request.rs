@@ -22,6 +22,8 @@ pub struct Request {
     /// first. 32 bits keep the record small; residents of one replica are never 2³²
     /// admissions apart.
     pub admission: u32,
+    /// The path it travels (an index into the simulator's table of route paths).
+    pub path: u32,
     /// When it left the tenant's ingress.
     pub created: SimTime,
     /// When the client gives up waiting for a first token (`SimTime::MAX`: never).

@@ -14,6 +14,7 @@
 //! Times a client sees are computed, not simulated as extra events: the first token
 //! reaches the client `return_latency` after it is produced, and so does the last.
 
+mod economics;
 mod metrics;
 
 use crate::demand::TenantDemand;
@@ -25,6 +26,7 @@ use crate::routing::{Candidate, HubSet, RequestView, Strategy, StrategySpec};
 use crate::scenario::{Scenario, SiteIndex};
 use crate::serving::{DeploymentState, Outcome};
 use crate::topology::{PathCache, Topology};
+pub use economics::{Economics, Ledger};
 
 pub use metrics::{RunMetrics, TenantMetrics, TimeseriesRow};
 
@@ -87,6 +89,8 @@ struct RouteOption {
     hubs: HubSet,
     /// Σ transit price of the path's links, USD per GB.
     usd_per_gb: f64,
+    /// The path's number in `Provider::route_paths`.
+    global_path: u32,
 }
 
 /// What a router estimates from a deployment's configuration (see [`Candidate`]).
@@ -106,9 +110,6 @@ struct DeploymentEstimate {
     /// Mean service time, ns (plain; zero for LLM).
     service_ns: f64,
 }
-
-/// Bytes on the wire per token of prompt or output (text is about 4 bytes per token).
-pub const BYTES_PER_TOKEN: f64 = 4.0;
 
 impl DeploymentEstimate {
     fn new(scenario: &Scenario, index: usize) -> Self {
@@ -221,6 +222,9 @@ pub struct Provider {
     candidates: Vec<Candidate>,
     outcomes: Vec<Outcome>,
     estimates: Vec<DeploymentEstimate>,
+    /// The links of every path a request may take (`RouteOption::global_path`).
+    route_paths: Vec<Vec<usize>>,
+    ledger: Ledger,
     /// With a telemetry delay: how often routers get a snapshot, and the last snapshot of
     /// each deployment's (in transit, queued, running).
     telemetry_period: Option<SimDuration>,
@@ -233,6 +237,7 @@ pub struct RunOutput {
     pub scenario: Scenario,
     pub strategy: String,
     pub metrics: RunMetrics,
+    pub ledger: Ledger,
     pub events: u64,
 }
 
@@ -287,6 +292,7 @@ impl Provider {
             &hubs,
         );
 
+        let mut route_paths = Vec::new();
         let route_choices = scenario
             .tenants
             .iter()
@@ -302,7 +308,15 @@ impl Provider {
                             .map(move |&(model, _)| (ingress, model))
                     })
                     .map(|(ingress, model)| {
-                        route_choices_for(&scenario, &paths, &hubs, tenant_index, ingress, model)
+                        route_choices_for(
+                            &scenario,
+                            &paths,
+                            &hubs,
+                            &mut route_paths,
+                            tenant_index,
+                            ingress,
+                            model,
+                        )
                     })
                     .collect()
             })
@@ -347,6 +361,8 @@ impl Provider {
                 .collect(),
             telemetry_period,
             telemetry: vec![(0, 0, 0); scenario.deployments.len()],
+            route_paths,
+            ledger: Ledger::new(&scenario),
             outcomes: Vec::new(),
             metrics,
             scenario,
@@ -387,7 +403,7 @@ impl Provider {
                 crate::scenario::ServiceModel::Plain(_) => SimDuration::ZERO,
             };
             let bytes = (attributes.input_tokens as f64 + attributes.output_tokens as f64)
-                * BYTES_PER_TOKEN;
+                * self.scenario.run.bytes_per_token;
             let cost_usd = estimate.usd_per_replica_s
                 * estimate.replica_seconds(prefill_estimate, attributes.output_tokens)
                 + option.usd_per_gb * bytes / 1e9;
@@ -423,6 +439,7 @@ impl Provider {
             return;
         };
         let chosen = self.candidates[position];
+        let global_path = choices.candidates[position].global_path;
         let path = &self.paths.options(attributes.ingress, chosen.deployment)[chosen.path as usize];
         let mut forward = path.latency;
         let mut backward = path.latency;
@@ -433,6 +450,12 @@ impl Provider {
             }
             self.metrics.link_requests[link] += 1;
         }
+        self.ledger.carry(
+            &self.scenario,
+            tenant_index,
+            &path.links,
+            attributes.input_tokens,
+        );
         let deadline = match tenant.timeout {
             Some(timeout) => now + timeout,
             None => SimTime::MAX,
@@ -446,6 +469,7 @@ impl Provider {
             deadline,
             forward_latency: forward,
             return_latency: backward,
+            path: global_path,
             ..Request::default()
         });
         self.deployments[chosen.deployment].dispatched();
@@ -460,7 +484,16 @@ impl Provider {
             let record = *self.requests.get(id);
             let tenant = &self.scenario.tenants[record.tenant as usize];
             match outcome {
-                Outcome::Completed(_) => self.metrics.completed(&record, tenant, self.warmup),
+                Outcome::Completed(_) => {
+                    self.metrics.completed(&record, tenant, self.warmup);
+                    self.ledger.completed(&self.scenario, &record);
+                    self.ledger.carry(
+                        &self.scenario,
+                        record.tenant as usize,
+                        &self.route_paths[record.path as usize],
+                        record.output_tokens,
+                    );
+                }
                 Outcome::Dropped(_) => self.metrics.dropped(&record, self.warmup),
                 Outcome::TimedOut(_) => self.metrics.timed_out(&record, self.warmup),
             }
@@ -492,6 +525,7 @@ fn route_choices_for(
     scenario: &Scenario,
     paths: &PathCache,
     hubs: &[SiteIndex],
+    route_paths: &mut Vec<Vec<usize>>,
     tenant: usize,
     ingress: SiteIndex,
     model: usize,
@@ -529,7 +563,9 @@ fn route_choices_for(
                     .iter()
                     .map(|&link| scenario.links[link].usd_per_gb)
                     .sum(),
+                global_path: route_paths.len() as u32,
             });
+            route_paths.push(path.links.clone());
         }
     }
     RouteChoices {
@@ -625,6 +661,7 @@ pub fn run_with(
     Ok(RunOutput {
         strategy: strategy_text,
         metrics: provider.metrics,
+        ledger: provider.ledger,
         scenario: provider.scenario,
         events,
     })

@@ -78,6 +78,10 @@ pub struct CompareRow {
     pub tpot_p99_ms: f64,
     pub e2e_p99_ms: f64,
     pub queue_wait_mean_ms: f64,
+    pub cost_usd: f64,
+    pub revenue_usd: f64,
+    pub margin_usd: f64,
+    pub cross_border_gb: f64,
     /// Hash of every tenant's demand fingerprint: equal across runs of equal demand.
     pub demand_fingerprint: String,
     pub wall_s: f64,
@@ -256,6 +260,10 @@ fn run_one(args: &CompareArgs, plan: &Plan, directory: &Path) -> RunResult {
         tpot_p99_ms: summary.latency_ms.tpot.p99,
         e2e_p99_ms: summary.latency_ms.e2e.p99,
         queue_wait_mean_ms: summary.latency_ms.queue_wait.mean,
+        cost_usd: summary.economics.cost_usd.total,
+        revenue_usd: summary.economics.revenue_usd,
+        margin_usd: summary.economics.margin_usd,
+        cross_border_gb: crate::metrics::round6(summary.economics.cross_border_gb.values().sum()),
         demand_fingerprint: format!("{fingerprint:016x}"),
         wall_s: (wall_s * 1000.0).round() / 1000.0,
     })
@@ -350,7 +358,7 @@ fn print_table(
         .max(5);
     writeln!(
         out,
-        "{:<width$}  {:>11} {:>11} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10}",
+        "{:<width$}  {:>11} {:>11} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10} {:>11} {:>11}",
         "run",
         "generated",
         "completed",
@@ -361,11 +369,13 @@ fn print_table(
         "TTFT p99",
         "TPOT p99",
         "E2E p99",
+        "cost $",
+        "margin $",
     )?;
     for row in rows {
         writeln!(
             out,
-            "{:<width$}  {:>11} {:>11} {:>9} {:>9} {:>8} {:>10.1} {:>10.1} {:>10.1} {:>10.1}",
+            "{:<width$}  {:>11} {:>11} {:>9} {:>9} {:>8} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>11.2} {:>11.2}",
             row.label,
             crate::report::grouped(row.generated),
             crate::report::grouped(row.completed),
@@ -377,6 +387,8 @@ fn print_table(
             row.ttft_p99_ms,
             row.tpot_p99_ms,
             row.e2e_p99_ms,
+            row.cost_usd,
+            row.margin_usd,
         )?;
     }
     let same_demand = rows

@@ -58,6 +58,7 @@ pub fn write_run(
 ) -> std::io::Result<()> {
     let scenario = &output.scenario;
     let metrics = &output.metrics;
+    let economics = &summary.economics;
 
     let mut json = serde_json::to_vec_pretty(summary).map_err(std::io::Error::other)?;
     json.push(b'\n');
@@ -92,6 +93,10 @@ pub fn write_run(
             "queue_wait_mean_ms",
             "queue_wait_p99_ms",
             "network_mean_ms",
+            "revenue_usd",
+            "gpu_usd",
+            "transit_usd",
+            "margin_usd",
         ])?;
         for (tenant, m) in scenario.tenants.iter().zip(&metrics.tenants) {
             let (ttft, tpot, e2e, wait, network) = (
@@ -125,6 +130,10 @@ pub fn write_run(
                 number(wait.mean),
                 number(wait.p99),
                 number(network.mean),
+                number(economics.tenants[&tenant.id].revenue_usd),
+                number(economics.tenants[&tenant.id].gpu_usd),
+                number(economics.tenants[&tenant.id].transit_usd),
+                number(economics.tenants[&tenant.id].margin_usd),
             ])?;
         }
         Ok(())
@@ -151,6 +160,7 @@ pub fn write_run(
             "utilization",
             "mean_batch",
             "mean_queue_length",
+            "gpu_usd",
         ])?;
         for (deployment, m) in scenario.deployments.iter().zip(&metrics.deployments) {
             let site = &scenario.sites[deployment.site];
@@ -173,6 +183,7 @@ pub fn write_run(
                 number(m.utilization),
                 number(m.mean_batch),
                 number(m.mean_queue_length),
+                number(economics.deployments_gpu_usd[&deployment.id]),
             ])?;
         }
         Ok(())
@@ -189,8 +200,12 @@ pub fn write_run(
             "crosses_border",
             "up",
             "requests",
+            "gb",
+            "cost_usd",
+            "utilization",
         ])?;
         for (link, requests) in scenario.links.iter().zip(&metrics.link_requests) {
+            let money = &economics.links[&link.id];
             w.write_record([
                 link.id.clone(),
                 scenario.sites[link.ends.0].id.clone(),
@@ -200,6 +215,9 @@ pub fn write_run(
                 link.crosses_border(&scenario.sites).to_string(),
                 link.up.to_string(),
                 requests.to_string(),
+                number(money.gb),
+                number(money.cost_usd),
+                optional(money.utilization),
             ])?;
         }
         Ok(())

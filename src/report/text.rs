@@ -75,6 +75,25 @@ pub fn print_run(
     latency_row(out, "queue wait", &l.queue_wait)?;
     latency_row(out, "network", &l.network)?;
     writeln!(out, "SLO attainment: {}", percent(summary.slo_attainment))?;
+    let money = &summary.economics;
+    writeln!(
+        out,
+        "economics: revenue ${:.2}, cost ${:.2} (GPU ${:.2}, transit ${:.2}), margin ${:.2}",
+        money.revenue_usd,
+        money.cost_usd.total,
+        money.cost_usd.gpu,
+        money.cost_usd.transit,
+        money.margin_usd
+    )?;
+    let crossings: Vec<String> = money
+        .cross_border_gb
+        .iter()
+        .filter(|(_, gb)| **gb > 0.0)
+        .map(|(pair, gb)| format!("{pair} {gb:.3}"))
+        .collect();
+    if !crossings.is_empty() {
+        writeln!(out, "cross-border GB: {}", crossings.join(", "))?;
+    }
 
     writeln!(
         out,

@@ -38,6 +38,8 @@ pub struct RunConfig {
     pub metrics_interval: SimDuration,
     /// The routing strategy spec, e.g. `"nearest"` or `"least-loaded"`.
     pub strategy: String,
+    /// Bytes on the wire per prompt or output token (transit volumes and costs).
+    pub bytes_per_token: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,6 +233,8 @@ pub struct Tenant {
     /// request is skipped without service) and when its first token is produced (if that
     /// token would arrive too late, the request ends `timed_out`).
     pub timeout: Option<SimDuration>,
+    /// Fraction off the models' list prices this tenant pays (0 to 1).
+    pub discount: f64,
 }
 
 /// A daily cycle of demand, a raised cosine between a trough and a peak.

@@ -59,6 +59,7 @@ pub struct RawRun {
     pub seed: Option<RawInteger>,
     pub metrics_interval: Option<String>,
     pub strategy: Option<String>,
+    pub bytes_per_token: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,6 +225,7 @@ pub struct RawTenant {
     pub output_tokens: Option<RawTokenDistribution>,
     pub slo: Option<RawSlo>,
     pub timeout: Option<String>,
+    pub discount: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

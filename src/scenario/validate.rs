@@ -408,8 +408,18 @@ fn validate_run(raw: &RawRun, default_name: &str) -> Result<RunConfig> {
         seed,
         metrics_interval,
         strategy,
+        bytes_per_token: finite_in(
+            raw.bytes_per_token.unwrap_or(DEFAULT_BYTES_PER_TOKEN),
+            0.0,
+            1e6,
+            &path.key("bytes_per_token"),
+            "number of bytes per token",
+        )?,
     })
 }
+
+/// About 4 characters of English text per token (OpenAI's rule of thumb), one byte each.
+pub const DEFAULT_BYTES_PER_TOKEN: f64 = 4.0;
 
 fn validate_site(raw: &RawSite, path: &FieldPath) -> Result<Site> {
     let kind = match raw.kind.as_str() {
@@ -1159,6 +1169,13 @@ fn validate_tenant(
         output_tokens,
         slo,
         timeout,
+        discount: finite_in(
+            raw.discount.unwrap_or(0.0),
+            0.0,
+            1.0,
+            &path.key("discount"),
+            "discount (a fraction of the list price)",
+        )?,
     })
 }
 

@@ -11,6 +11,7 @@ mod compare;
 mod conservation;
 mod demand;
 mod determinism;
+mod economics;
 mod llm_closed_form;
 mod memory;
 mod queueing;

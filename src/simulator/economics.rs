@@ -1,0 +1,240 @@
+//! Bytes and money: what each tenant, deployment and link carried, cost and earned.
+//!
+//! The ledger records, during the run:
+//!
+//! - **bytes per link**: a request's prompt (input tokens × `run.bytes_per_token`) on every
+//!   link of its path when it is sent, and its answer (output tokens × bytes per token) on
+//!   the same links when it completes (answers that were never delivered carry nothing);
+//! - **revenue per tenant**: for each completed request, its tokens at the model's prices
+//!   (`usd_per_m_input`, `usd_per_m_output`), less the tenant's `discount`;
+//! - **tokens served per (tenant, deployment)**, to share GPU cost among tenants.
+//!
+//! At the end, [`Economics::new`] prices it:
+//!
+//! - **GPU cost** of a deployment = replicas × GPUs per replica × `usd_per_gpu_hour` × the
+//!   simulated hours (capacity is paid for whether it is busy or not);
+//! - **transit cost** of a link = GB carried × its `usd_per_gb`;
+//! - **cross-border GB** by jurisdiction pair: bytes on links whose ends lie in different
+//!   jurisdictions, the pair named in alphabetical order (`CN-SG`);
+//! - per tenant: revenue; transit cost of its own bytes; GPU cost shared by tokens served
+//!   (a deployment's cost split among tenants in proportion to the input + output tokens it
+//!   completed for each; a deployment that completed nothing leaves its cost unattributed);
+//!   margin = revenue − its GPU share − its transit.
+//!
+//! Identities (a test checks them): total cost = GPU + transit; GPU = Σ deployments =
+//! Σ tenants' shares + unattributed; transit = Σ links = Σ tenants; cross-border GB = Σ over
+//! the crossing links.
+//!
+//! Worked example: one H100×8 replica at $12.29 per GPU-hour for 1 hour costs $98.32; a
+//! request of 1,000 input and 200 output tokens at $2.50 and $10 per million tokens earns
+//! $0.0045, and at 4 bytes per token sends 4,000 bytes and receives 800 over each link.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::metrics::round6;
+use crate::request::Request;
+use crate::scenario::Scenario;
+
+/// What the run recorded; priced at the end.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    bytes_per_token: f64,
+    /// Bytes carried per link (both directions).
+    pub link_bytes: Vec<u64>,
+    /// Bytes each tenant's requests put on each link's price: Σ bytes × usd_per_gb, USD.
+    pub tenant_transit_usd: Vec<f64>,
+    pub tenant_revenue_usd: Vec<f64>,
+    /// Input + output tokens completed, `[tenant × deployments + deployment]`.
+    served_tokens: Vec<u64>,
+    deployments: usize,
+}
+
+impl Ledger {
+    pub fn new(scenario: &Scenario) -> Self {
+        Ledger {
+            bytes_per_token: scenario.run.bytes_per_token,
+            link_bytes: vec![0; scenario.links.len()],
+            tenant_transit_usd: vec![0.0; scenario.tenants.len()],
+            tenant_revenue_usd: vec![0.0; scenario.tenants.len()],
+            served_tokens: vec![0; scenario.tenants.len() * scenario.deployments.len()],
+            deployments: scenario.deployments.len(),
+        }
+    }
+
+    /// `tokens` cross every link of `path` for `tenant`.
+    pub fn carry(&mut self, scenario: &Scenario, tenant: usize, path: &[usize], tokens: u32) {
+        let bytes = (tokens as f64 * self.bytes_per_token).round() as u64;
+        for &link in path {
+            self.link_bytes[link] += bytes;
+            self.tenant_transit_usd[tenant] += bytes as f64 / 1e9 * scenario.links[link].usd_per_gb;
+        }
+    }
+
+    /// A request completed: it pays for its tokens, and its deployment served them.
+    pub fn completed(&mut self, scenario: &Scenario, request: &Request) {
+        let tenant = request.tenant as usize;
+        let deployment = request.deployment as usize;
+        let model = &scenario.models[scenario.deployments[deployment].model];
+        let list_price = request.input_tokens as f64 * model.usd_per_m_input / 1e6
+            + request.output_tokens as f64 * model.usd_per_m_output / 1e6;
+        self.tenant_revenue_usd[tenant] += list_price * (1.0 - scenario.tenants[tenant].discount);
+        self.served_tokens[tenant * self.deployments + deployment] +=
+            request.input_tokens as u64 + request.output_tokens as u64;
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CostBreakdown {
+    pub gpu: f64,
+    pub transit: f64,
+    pub total: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TenantEconomics {
+    pub revenue_usd: f64,
+    pub gpu_usd: f64,
+    pub transit_usd: f64,
+    pub margin_usd: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkEconomics {
+    pub gb: f64,
+    pub cost_usd: f64,
+    /// Mean use of the link's bandwidth over the run (bytes × 8 ÷ bandwidth ÷ duration);
+    /// null for a link without a bandwidth.
+    pub utilization: Option<f64>,
+}
+
+/// The priced ledger, as written to summary.json (`economics`) and the CSVs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Economics {
+    pub cost_usd: CostBreakdown,
+    pub revenue_usd: f64,
+    pub margin_usd: f64,
+    /// GB on border-crossing links, by jurisdiction pair (alphabetical, `CN-SG`).
+    pub cross_border_gb: BTreeMap<String, f64>,
+    /// GPU cost of deployments that completed no request, so shared with no tenant.
+    pub unattributed_gpu_usd: f64,
+    pub deployments_gpu_usd: BTreeMap<String, f64>,
+    pub tenants: BTreeMap<String, TenantEconomics>,
+    pub links: BTreeMap<String, LinkEconomics>,
+}
+
+impl Economics {
+    pub fn new(scenario: &Scenario, ledger: &Ledger) -> Self {
+        let hours = scenario.run.duration.as_secs_f64() / 3600.0;
+        let gpu_cost: Vec<f64> = scenario
+            .deployments
+            .iter()
+            .map(|deployment| {
+                deployment.gpu.map_or(0.0, |gpu| {
+                    let gpu = &scenario.gpus[gpu];
+                    deployment.replicas as f64 * gpu.gpus as f64 * gpu.usd_per_gpu_hour * hours
+                })
+            })
+            .collect();
+        let link_cost: Vec<f64> = scenario
+            .links
+            .iter()
+            .zip(&ledger.link_bytes)
+            .map(|(link, &bytes)| bytes as f64 / 1e9 * link.usd_per_gb)
+            .collect();
+        // Each deployment's cost shared by the tokens it served for each tenant.
+        let deployments = scenario.deployments.len();
+        let mut tenant_gpu = vec![0.0; scenario.tenants.len()];
+        let mut unattributed = 0.0;
+        for (deployment, &cost) in gpu_cost.iter().enumerate() {
+            let served: u64 = (0..scenario.tenants.len())
+                .map(|tenant| ledger.served_tokens[tenant * deployments + deployment])
+                .sum();
+            if served == 0 {
+                unattributed += cost;
+                continue;
+            }
+            for (tenant, share) in tenant_gpu.iter_mut().enumerate() {
+                *share += cost * ledger.served_tokens[tenant * deployments + deployment] as f64
+                    / served as f64;
+            }
+        }
+        let mut cross_border_gb = BTreeMap::new();
+        for (link, &bytes) in scenario.links.iter().zip(&ledger.link_bytes) {
+            let (a, b) = (
+                &scenario.sites[link.ends.0].jurisdiction,
+                &scenario.sites[link.ends.1].jurisdiction,
+            );
+            if a != b {
+                let pair = if a < b {
+                    format!("{a}-{b}")
+                } else {
+                    format!("{b}-{a}")
+                };
+                *cross_border_gb.entry(pair).or_insert(0.0) += bytes as f64 / 1e9;
+            }
+        }
+        let gpu: f64 = gpu_cost.iter().sum();
+        let transit: f64 = link_cost.iter().sum();
+        let revenue: f64 = ledger.tenant_revenue_usd.iter().sum();
+        let seconds = scenario.run.duration.as_secs_f64();
+        Economics {
+            cost_usd: CostBreakdown {
+                gpu: round6(gpu),
+                transit: round6(transit),
+                total: round6(gpu + transit),
+            },
+            revenue_usd: round6(revenue),
+            margin_usd: round6(revenue - gpu - transit),
+            cross_border_gb: cross_border_gb
+                .into_iter()
+                .map(|(pair, gb)| (pair, round6(gb)))
+                .collect(),
+            unattributed_gpu_usd: round6(unattributed),
+            deployments_gpu_usd: scenario
+                .deployments
+                .iter()
+                .zip(&gpu_cost)
+                .map(|(deployment, &cost)| (deployment.id.clone(), round6(cost)))
+                .collect(),
+            tenants: scenario
+                .tenants
+                .iter()
+                .enumerate()
+                .map(|(index, tenant)| {
+                    let revenue = ledger.tenant_revenue_usd[index];
+                    let transit = ledger.tenant_transit_usd[index];
+                    let gpu = tenant_gpu[index];
+                    (
+                        tenant.id.clone(),
+                        TenantEconomics {
+                            revenue_usd: round6(revenue),
+                            gpu_usd: round6(gpu),
+                            transit_usd: round6(transit),
+                            margin_usd: round6(revenue - gpu - transit),
+                        },
+                    )
+                })
+                .collect(),
+            links: scenario
+                .links
+                .iter()
+                .enumerate()
+                .map(|(index, link)| {
+                    let bytes = ledger.link_bytes[index] as f64;
+                    (
+                        link.id.clone(),
+                        LinkEconomics {
+                            gb: round6(bytes / 1e9),
+                            cost_usd: round6(link_cost[index]),
+                            utilization: link.bandwidth_bits_per_s.map(|bandwidth| {
+                                round6(bytes * 8.0 / bandwidth / seconds.max(1e-9))
+                            }),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+}
