@@ -80,13 +80,19 @@ pub fn predict(scenario: &Scenario, index: usize) -> Option<Prediction> {
         {
             return None;
         }
-        if crate::policy::denying_rule(scenario, tenant_index, deployment.model, deployment.site)
-            .is_some()
-        {
-            continue;
-        }
         for &(ingress, ingress_weight) in &tenant.ingress {
-            if topology.shortest_path(ingress, deployment.site).is_some() {
+            let Some(path) = topology.shortest_path(ingress, deployment.site) else {
+                continue;
+            };
+            if crate::policy::denying_rule(
+                scenario,
+                tenant_index,
+                deployment.model,
+                deployment.site,
+                &path.sites,
+            )
+            .is_none()
+            {
                 arrival_rate_per_s += tenant.rate_per_s * model_weight * ingress_weight;
             }
         }

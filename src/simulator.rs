@@ -540,13 +540,16 @@ fn route_choices_for(
         if options.is_empty() {
             continue;
         }
-        if let Some(rule) = crate::policy::denying_rule(scenario, tenant, model, deployment.site) {
-            if reject_reason == REJECT_NO_ROUTE {
-                reject_reason = 1 + rule;
-            }
-            continue;
-        }
         for (position, path) in options.iter().enumerate() {
+            // Policy decides per path: `require_via` allows some paths and not others.
+            if let Some(rule) =
+                crate::policy::denying_rule(scenario, tenant, model, deployment.site, &path.sites)
+            {
+                if reject_reason == REJECT_NO_ROUTE {
+                    reject_reason = 1 + rule;
+                }
+                continue;
+            }
             let mut passed = HubSet::default();
             for (number, hub) in hubs.iter().enumerate() {
                 if path.sites.contains(hub) {

@@ -216,72 +216,71 @@ fn print_check(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()>
     )
 }
 
-/// The sites a path passes through between its two ends.
-fn transit_sites(scenario: &Scenario, from: usize, links: &[usize]) -> Vec<String> {
-    let mut at = from;
-    let mut sites = Vec::new();
-    for &link in links {
-        let (a, b) = scenario.links[link].ends;
-        at = if a == at { b } else { a };
-        sites.push(scenario.sites[at].id.clone());
-    }
-    sites.pop(); // the destination itself
-    sites
-}
 
-/// For each tenant, ingress and model: the reachable deployments allowed by policy, with
-/// their one-way latency.
+/// The compliance view: for each tenant, ingress and model, every path to every deployment
+/// of the model — the shortest, and the shortest through each hub — with its one-way
+/// latency, the sites it passes and whether policy allows it (and which rule refuses it).
 fn print_routes(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()> {
     let topology = Topology::new(&scenario.sites, &scenario.links);
+    let hubs: Vec<usize> = (0..scenario.sites.len())
+        .filter(|&site| scenario.sites[site].kind == crate::scenario::SiteKind::Hub)
+        .collect();
     writeln!(
         out,
-        "\nroutes (tenant, ingress, model → deployments, one-way latency):"
+        "\nroutes (tenant, ingress, model → deployment: one-way latency, sites passed; policy):"
     )?;
     for (tenant_index, tenant) in scenario.tenants.iter().enumerate() {
         for &(ingress, _) in &tenant.ingress {
             for &(model, _) in &tenant.models {
-                let mut reachable = Vec::new();
-                for deployment in scenario.deployments.iter().filter(|d| d.model == model) {
-                    let Some(path) = topology.shortest_path(ingress, deployment.site) else {
-                        continue;
-                    };
-                    match crate::policy::denying_rule(
-                        scenario,
-                        tenant_index,
-                        model,
-                        deployment.site,
-                    ) {
-                        Some(rule) => reachable.push(format!(
-                            "{} denied by {}",
-                            deployment.id, scenario.policies[rule].id
-                        )),
-                        None => {
-                            let via = transit_sites(scenario, ingress, &path.links);
-                            let via = if via.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" via {}", via.join(", "))
-                            };
-                            reachable.push(format!(
-                                "{} {:.1} ms{via}",
-                                deployment.id,
-                                path.latency.as_millis_f64()
-                            ))
-                        }
-                    }
-                }
                 writeln!(
                     out,
-                    "  {} @ {} · {} → {}",
+                    "  {} ({}, {}) @ {} · {}",
                     tenant.id,
+                    tenant.jurisdiction,
+                    tenant.tier,
                     scenario.sites[ingress].id,
                     scenario.models[model].id,
-                    if reachable.is_empty() {
-                        "none (requests will be rejected: no-route)".to_string()
-                    } else {
-                        reachable.join(", ")
-                    }
                 )?;
+                let mut allowed = 0;
+                for deployment in scenario.deployments.iter().filter(|d| d.model == model) {
+                    for path in topology.paths_via(ingress, deployment.site, &hubs) {
+                        let passed: Vec<&str> = path.sites[1..path.sites.len().saturating_sub(1)]
+                            .iter()
+                            .map(|&site| scenario.sites[site].id.as_str())
+                            .collect();
+                        let via = if passed.is_empty() {
+                            "direct".to_string()
+                        } else {
+                            format!("via {}", passed.join(", "))
+                        };
+                        let verdict = match crate::policy::denying_rule(
+                            scenario,
+                            tenant_index,
+                            model,
+                            deployment.site,
+                            &path.sites,
+                        ) {
+                            Some(rule) => format!("denied by {}", scenario.policies[rule].id),
+                            None => {
+                                allowed += 1;
+                                "allowed".to_string()
+                            }
+                        };
+                        writeln!(
+                            out,
+                            "      → {} ({}) {:.1} ms {via}: {verdict}",
+                            deployment.id,
+                            scenario.sites[deployment.site].jurisdiction,
+                            path.latency.as_millis_f64(),
+                        )?;
+                    }
+                }
+                if allowed == 0 {
+                    writeln!(
+                        out,
+                        "      no allowed path: these requests will be rejected"
+                    )?;
+                }
             }
         }
     }

@@ -428,6 +428,10 @@ pub struct PolicyRule {
     pub models: Option<Vec<ModelIndex>>,
     pub model_origins: Option<Vec<String>>,
     pub serving_jurisdictions: Option<Vec<String>>,
+    /// Matches a path that passes through a site (other than its ends) in one of these.
+    pub transit_jurisdictions: Option<Vec<String>>,
+    /// With `allow`: the request may take only paths through one of these hub sites.
+    pub require_via: Option<Vec<SiteIndex>>,
 }
 
 impl Scenario {

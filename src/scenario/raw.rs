@@ -285,4 +285,6 @@ pub struct RawPolicy {
     pub model: Option<Vec<String>>,
     pub model_origin: Option<Vec<String>>,
     pub serving_jurisdiction: Option<Vec<String>>,
+    pub transit_jurisdiction: Option<Vec<String>>,
+    pub require_via: Option<Vec<String>>,
 }

@@ -254,6 +254,8 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario> {
                 &FieldPath::entity("policy", index),
                 &tenant_ids,
                 &model_ids,
+                &site_ids,
+                &sites,
             )
         })
         .collect::<Result<Vec<_>>>()?;
@@ -1297,6 +1299,8 @@ fn validate_policy(
     path: &FieldPath,
     tenant_ids: &IdTable,
     model_ids: &IdTable,
+    site_ids: &IdTable,
+    sites: &[Site],
 ) -> Result<PolicyRule> {
     let action = match raw.action.as_str() {
         "allow" => PolicyAction::Allow,
@@ -1328,6 +1332,32 @@ fn validate_policy(
         models: resolve_all(&raw.model, model_ids, "model")?,
         model_origins: raw.model_origin.clone(),
         serving_jurisdictions: raw.serving_jurisdiction.clone(),
+        transit_jurisdictions: raw.transit_jurisdiction.clone(),
+        require_via: match &raw.require_via {
+            None => None,
+            Some(_) if action == PolicyAction::Deny => {
+                return fail(
+                    path.key("require_via"),
+                    "`require_via` belongs to an `allow` rule (allow only through these hubs); a `deny` rule refuses outright",
+                );
+            }
+            Some(hubs) => Some(
+                hubs.iter()
+                    .enumerate()
+                    .map(|(index, id)| {
+                        let field = path.key("require_via").index(index);
+                        let site = site_ids.resolve(id, field.clone())?;
+                        if sites[site].kind != SiteKind::Hub {
+                            return fail(
+                                field,
+                                format!("site {id:?} is a {}; `require_via` names hubs (sites of kind \"hub\")", sites[site].kind.name()),
+                            );
+                        }
+                        Ok(site)
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+        },
     })
 }
 

@@ -99,3 +99,178 @@ fn every_strategy_runs_the_quickstart_and_conserves_requests() {
         );
     }
 }
+
+/// Two CN ingress paths to a US-served model: through hub-sg or through hub-hk.
+fn via_policy_scenario(policies: &str, strategy: &str) -> strait::scenario::Scenario {
+    crate::common::scenario(&format!(
+        r#"
+        [run]
+        duration = "10m"
+        strategy = "{strategy}"
+        [[site]]
+        id = "shanghai"
+        kind = "ingress"
+        jurisdiction = "CN"
+        [[site]]
+        id = "hub-sg"
+        kind = "hub"
+        jurisdiction = "SG"
+        [[site]]
+        id = "hub-hk"
+        kind = "hub"
+        jurisdiction = "HK"
+        [[site]]
+        id = "us-west"
+        kind = "region"
+        jurisdiction = "US"
+        [[link]]
+        id = "sh-sg"
+        between = ["shanghai", "hub-sg"]
+        latency = "45ms"
+        [[link]]
+        id = "sh-hk"
+        between = ["shanghai", "hub-hk"]
+        latency = "30ms"
+        [[link]]
+        id = "sg-us"
+        between = ["hub-sg", "us-west"]
+        latency = "81.5ms"
+        [[link]]
+        id = "hk-us"
+        between = ["hub-hk", "us-west"]
+        latency = "72ms"
+        [[model]]
+        id = "gpt"
+        origin = "US"
+        [[deployment]]
+        id = "d"
+        model = "gpt"
+        site = "us-west"
+        replicas = 20
+        service = {{ dist = "exponential", mean = "50ms" }}
+        [[tenant]]
+        id = "strategic-cn"
+        jurisdiction = "CN"
+        tier = "strategic"
+        ingress = {{ shanghai = 1.0 }}
+        models = {{ gpt = 1.0 }}
+        rate = "20/s"
+        [[tenant]]
+        id = "standard-cn"
+        jurisdiction = "CN"
+        tier = "standard"
+        ingress = {{ shanghai = 1.0 }}
+        models = {{ gpt = 1.0 }}
+        rate = "5/s"
+        {policies}
+        "#
+    ))
+}
+
+const VIA_SG_FOR_VETTED: &str = r#"
+    [[policy]]
+    id = "vetted-via-sg"
+    action = "allow"
+    tenant_jurisdiction = ["CN"]
+    model_origin = ["US"]
+    tier = ["strategic", "enterprise"]
+    require_via = ["hub-sg"]
+    [[policy]]
+    id = "us-models-vetted-only"
+    action = "deny"
+    tenant_jurisdiction = ["CN"]
+    model_origin = ["US"]
+"#;
+
+#[test]
+fn require_via_allows_only_paths_through_the_named_hub() {
+    // The shortest path goes through Hong Kong (102 ms); policy forces Singapore (126.5 ms)
+    // for vetted tenants and refuses the standard tier, with each refusal's reason.
+    let output = run(
+        via_policy_scenario(VIA_SG_FOR_VETTED, "nearest"),
+        &StrategySpec::parse("nearest").unwrap(),
+    )
+    .unwrap();
+    let link = |id: &str| {
+        let index = output
+            .scenario
+            .links
+            .iter()
+            .position(|l| l.id == id)
+            .unwrap();
+        output.metrics.link_requests[index]
+    };
+    let reasons = strait::simulator::reject_reasons(&output.scenario);
+    let strategic = &output.metrics.tenants[0];
+    let standard = &output.metrics.tenants[1];
+    let denied_standard = standard.rejected_by_reason[reasons
+        .iter()
+        .position(|r| r == "policy:us-models-vetted-only")
+        .unwrap()];
+    println!(
+        "via sg {}, via hk {}; strategic generated {} rejected {}; standard generated {} rejected {denied_standard} by us-models-vetted-only",
+        link("sh-sg"),
+        link("sh-hk"),
+        strategic.generated,
+        strategic.rejected(),
+        standard.generated
+    );
+    assert_eq!(link("sh-hk"), 0);
+    assert_eq!(link("sh-sg"), strategic.generated);
+    assert_eq!(strategic.rejected(), 0);
+    assert_eq!(denied_standard, standard.generated);
+    // Forcing the other hub leaves vetted requests no allowed path: refused by the rule.
+    let forced = run(
+        via_policy_scenario(VIA_SG_FOR_VETTED, "hub[via=hub-hk]"),
+        &StrategySpec::parse("hub[via=hub-hk]").unwrap(),
+    )
+    .unwrap();
+    let strategic = &forced.metrics.tenants[0];
+    assert_eq!(strategic.rejected(), strategic.generated);
+    // The order of rules matters: with the deny first, nobody gets through.
+    let mut rules: Vec<&str> = VIA_SG_FOR_VETTED
+        .split("[[policy]]")
+        .filter(|part| !part.trim().is_empty())
+        .collect();
+    rules.reverse();
+    let reordered: String = rules
+        .iter()
+        .map(|part| format!("[[policy]]{part}"))
+        .collect();
+    let output = run(
+        via_policy_scenario(&reordered, "nearest"),
+        &StrategySpec::parse("nearest").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        output.metrics.tenants[0].rejected(),
+        output.metrics.tenants[0].generated
+    );
+}
+
+#[test]
+fn require_via_must_name_hubs_in_allow_rules() {
+    for (policy, expected) in [
+        (
+            "[[policy]]\nid = \"x\"\naction = \"deny\"\nrequire_via = [\"hub-sg\"]",
+            "belongs to an `allow` rule",
+        ),
+        (
+            "[[policy]]\nid = \"x\"\naction = \"allow\"\nrequire_via = [\"us-west\"]",
+            "names hubs",
+        ),
+        (
+            "[[policy]]\nid = \"x\"\naction = \"allow\"\nrequire_via = [\"hub-tokyo\"]",
+            "unknown site",
+        ),
+    ] {
+        let text = format!(
+            "[run]\nduration = \"1m\"\n[[site]]\nid = \"hub-sg\"\nkind = \"hub\"\njurisdiction = \"SG\"\n[[site]]\nid = \"us-west\"\nkind = \"region\"\njurisdiction = \"US\"\n[[link]]\nid = \"l\"\nbetween = [\"hub-sg\", \"us-west\"]\nlatency = \"1ms\"\n[[model]]\nid = \"m\"\n[[deployment]]\nid = \"d\"\nmodel = \"m\"\nsite = \"us-west\"\nreplicas = 1\nservice = {{ dist = \"exponential\", mean = \"1ms\" }}\n[[tenant]]\nid = \"t\"\njurisdiction = \"CN\"\ningress = {{ hub-sg = 1.0 }}\nmodels = {{ m = 1.0 }}\nrate = \"1/s\"\n{policy}\n"
+        );
+        let error =
+            strait::scenario::load_text(&text, strait::scenario::Format::Toml, None, "t", &[])
+                .expect_err(expected);
+        println!("{error}");
+        assert!(error.to_string().contains(expected), "{error}");
+    }
+}
