@@ -242,6 +242,7 @@ const TABLE_FIELDS: [(&str, &[&str]); 8] = [
             "arrivals",
             "trace",
             "rate_windows",
+            "quota",
             "ingress",
             "models",
         ],

@@ -75,8 +75,72 @@ impl EventOrder for Event {
     }
 }
 
+/// A tenant's token buckets: requests and tokens it may still send, refilled continuously
+/// at its quota's rates up to their burst sizes.
+#[derive(Clone, Debug)]
+struct QuotaState {
+    requests: f64,
+    tokens: f64,
+    /// When the buckets were last refilled.
+    since: SimTime,
+}
+
+impl QuotaState {
+    fn new(tenant: &crate::scenario::Tenant) -> Self {
+        let (requests, tokens) = tenant.quota.as_ref().map_or((0.0, 0.0), |quota| {
+            (quota.burst_requests, quota.burst_tokens)
+        });
+        QuotaState {
+            requests,
+            tokens,
+            since: SimTime::ZERO,
+        }
+    }
+
+    /// Takes one request of `tokens` tokens from the buckets, or says why it cannot.
+    fn admit(
+        &mut self,
+        quota: &crate::scenario::Quota,
+        now: SimTime,
+        tokens: u64,
+        in_flight: u32,
+    ) -> Option<usize> {
+        let elapsed_s = now.saturating_since(self.since).as_secs_f64();
+        self.since = now;
+        if let Some(rate) = quota.requests_per_s {
+            self.requests = (self.requests + rate * elapsed_s).min(quota.burst_requests);
+        }
+        if let Some(rate) = quota.tokens_per_min {
+            self.tokens = (self.tokens + rate / 60.0 * elapsed_s).min(quota.burst_tokens);
+        }
+        if quota.concurrency.is_some_and(|limit| in_flight >= limit) {
+            return Some(REJECT_CONCURRENCY);
+        }
+        let requests_ok = quota.requests_per_s.is_none() || self.requests >= 1.0;
+        let tokens_ok = quota.tokens_per_min.is_none() || self.tokens >= tokens as f64;
+        if !(requests_ok && tokens_ok) {
+            return Some(REJECT_QUOTA);
+        }
+        if quota.requests_per_s.is_some() {
+            self.requests -= 1.0;
+        }
+        if quota.tokens_per_min.is_some() {
+            self.tokens -= tokens as f64;
+        }
+        None
+    }
+}
+
 /// Why a request was rejected before reaching any deployment.
 pub const REJECT_NO_ROUTE: usize = 0;
+/// The tenant's request or token rate quota was used up.
+pub const REJECT_QUOTA: usize = 1;
+/// The tenant already had its concurrency limit of requests in flight.
+pub const REJECT_CONCURRENCY: usize = 2;
+/// A hub's abuse screening refused the request.
+pub const REJECT_SCREENING: usize = 3;
+/// Reason `POLICY_REASONS_FROM + rule` is `policy:<rule id>`.
+pub const POLICY_REASONS_FROM: usize = 4;
 
 /// One (deployment, path) a request may take.
 #[derive(Clone, Copy, Debug)]
@@ -222,6 +286,9 @@ pub struct Provider {
     candidates: Vec<Candidate>,
     outcomes: Vec<Outcome>,
     estimates: Vec<DeploymentEstimate>,
+    /// Per tenant: its quota buckets and its requests in flight (sent, not yet ended).
+    quotas: Vec<QuotaState>,
+    tenant_in_flight: Vec<u32>,
     /// The links of every path a request may take (`RouteOption::global_path`).
     route_paths: Vec<Vec<usize>>,
     ledger: Ledger,
@@ -241,9 +308,12 @@ pub struct RunOutput {
     pub events: u64,
 }
 
-/// Reasons a request can be rejected: `no-route`, then `policy:<rule id>` per rule.
+/// Reasons a request can be rejected: `no-route`, `quota`, `concurrency`, `screening`, then
+/// `policy:<rule id>` per rule.
 pub fn reject_reasons(scenario: &Scenario) -> Vec<String> {
-    std::iter::once("no-route".to_string())
+    ["no-route", "quota", "concurrency", "screening"]
+        .into_iter()
+        .map(str::to_string)
         .chain(
             scenario
                 .policies
@@ -363,6 +433,8 @@ impl Provider {
             telemetry: vec![(0, 0, 0); scenario.deployments.len()],
             route_paths,
             ledger: Ledger::new(&scenario),
+            quotas: scenario.tenants.iter().map(QuotaState::new).collect(),
+            tenant_in_flight: vec![0; scenario.tenants.len()],
             outcomes: Vec::new(),
             metrics,
             scenario,
@@ -382,6 +454,19 @@ impl Provider {
         }
         let attributes = self.demand[tenant_index].attributes(tenant);
         self.metrics.generated(tenant_index, now, &attributes);
+        if let Some(quota) = &tenant.quota {
+            let refusal = self.quotas[tenant_index].admit(
+                quota,
+                now,
+                attributes.input_tokens as u64 + attributes.output_tokens as u64,
+                self.tenant_in_flight[tenant_index],
+            );
+            if let Some(reason) = refusal {
+                self.metrics
+                    .rejected(tenant_index, reason, now >= self.warmup);
+                return;
+            }
+        }
 
         let slot = attributes.ingress_position * tenant.models.len() + attributes.model_position;
         let choices = &self.route_choices[tenant_index][slot];
@@ -473,6 +558,7 @@ impl Provider {
             ..Request::default()
         });
         self.deployments[chosen.deployment].dispatched();
+        self.tenant_in_flight[tenant_index] += 1;
         context.schedule_in(forward, Event::ReachDeployment { request: id });
     }
 
@@ -483,6 +569,7 @@ impl Provider {
             };
             let record = *self.requests.get(id);
             let tenant = &self.scenario.tenants[record.tenant as usize];
+            self.tenant_in_flight[record.tenant as usize] -= 1;
             match outcome {
                 Outcome::Completed(_) => {
                     self.metrics.completed(&record, tenant, self.warmup);
@@ -546,7 +633,7 @@ fn route_choices_for(
                 crate::policy::denying_rule(scenario, tenant, model, deployment.site, &path.sites)
             {
                 if reject_reason == REJECT_NO_ROUTE {
-                    reject_reason = 1 + rule;
+                    reject_reason = POLICY_REASONS_FROM + rule;
                 }
                 continue;
             }

@@ -216,7 +216,6 @@ fn print_check(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()>
     )
 }
 
-
 /// The compliance view: for each tenant, ingress and model, every path to every deployment
 /// of the model — the shortest, and the shortest through each hub — with its one-way
 /// latency, the sites it passes and whether policy allows it (and which rule refuses it).

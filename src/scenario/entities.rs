@@ -235,6 +235,19 @@ pub struct Tenant {
     pub timeout: Option<SimDuration>,
     /// Fraction off the models' list prices this tenant pays (0 to 1).
     pub discount: f64,
+    /// Rate and concurrency limits; requests beyond them are rejected.
+    pub quota: Option<Quota>,
+}
+
+/// A tenant's limits: token buckets for requests per second and tokens (input + output)
+/// per minute, each starting full at its burst size, and a cap on requests in flight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quota {
+    pub requests_per_s: Option<f64>,
+    pub burst_requests: f64,
+    pub tokens_per_min: Option<f64>,
+    pub burst_tokens: f64,
+    pub concurrency: Option<u32>,
 }
 
 /// A daily cycle of demand, a raised cosine between a trough and a peak.

@@ -226,6 +226,18 @@ pub struct RawTenant {
     pub slo: Option<RawSlo>,
     pub timeout: Option<String>,
     pub discount: Option<f64>,
+    pub quota: Option<RawQuota>,
+}
+
+/// `{ requests_per_s = 500, burst = 1000, tokens_per_min = 3e6, token_burst = 3e6, concurrency = 2000 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuota {
+    pub requests_per_s: Option<f64>,
+    pub burst: Option<f64>,
+    pub tokens_per_min: Option<f64>,
+    pub token_burst: Option<f64>,
+    pub concurrency: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

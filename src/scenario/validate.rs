@@ -1178,6 +1178,61 @@ fn validate_tenant(
             &path.key("discount"),
             "discount (a fraction of the list price)",
         )?,
+        quota: raw
+            .quota
+            .as_ref()
+            .map(|quota| validate_quota(quota, &path.key("quota")))
+            .transpose()?,
+    })
+}
+
+/// A tenant's `quota`: bursts default to one second of requests and one minute of tokens.
+fn validate_quota(raw: &RawQuota, path: &FieldPath) -> Result<Quota> {
+    let positive = |value: Option<f64>, key: &str, what: &str| -> Result<Option<f64>> {
+        value
+            .map(|value| finite_in(value, 1e-9, 1e15, &path.key(key), what))
+            .transpose()
+    };
+    let requests_per_s = positive(raw.requests_per_s, "requests_per_s", "requests per second")?;
+    let tokens_per_min = positive(raw.tokens_per_min, "tokens_per_min", "tokens per minute")?;
+    let burst_requests = match raw.burst {
+        Some(burst) => finite_in(burst, 1.0, 1e15, &path.key("burst"), "burst in requests")?,
+        None => requests_per_s.unwrap_or(0.0).max(1.0),
+    };
+    let burst_tokens = match raw.token_burst {
+        Some(burst) => finite_in(
+            burst,
+            1.0,
+            1e15,
+            &path.key("token_burst"),
+            "burst in tokens",
+        )?,
+        None => tokens_per_min.unwrap_or(0.0),
+    };
+    let concurrency = raw
+        .concurrency
+        .map(|limit| {
+            integer_in(
+                limit,
+                1,
+                1_000_000_000,
+                &path.key("concurrency"),
+                "concurrency limit",
+            )
+        })
+        .transpose()?;
+    if requests_per_s.is_none() && tokens_per_min.is_none() && concurrency.is_none() {
+        return fail(
+            path.clone(),
+            "an empty quota; give requests_per_s, tokens_per_min or concurrency",
+        );
+    }
+    Ok(Quota {
+        requests_per_s,
+        burst_requests,
+        tokens_per_min,
+        burst_tokens,
+        concurrency,
     })
 }
 

@@ -15,6 +15,7 @@ mod economics;
 mod llm_closed_form;
 mod memory;
 mod queueing;
+mod quota;
 mod routing;
 mod serving_fidelity;
 mod slo;
