@@ -145,12 +145,21 @@ fn a_scenario_reaching_every_terminal_state_balances() {
         busy.rejected_by_reason[0] > 0,
         "no-route rejections from the island ingress"
     );
+    let policy = strait::simulator::POLICY_REASONS_FROM;
     assert_eq!(
-        banned.rejected_by_reason[1], banned.generated,
+        banned.rejected_by_reason[policy], banned.generated,
         "every trial request denied by policy"
     );
     assert_eq!(
         output.metrics.reject_reasons,
-        vec!["no-route".to_string(), "policy:no-trials".to_string()]
+        [
+            "no-route",
+            "quota",
+            "concurrency",
+            "screening",
+            "policy:no-trials"
+        ]
+        .map(str::to_string)
+        .to_vec()
     );
 }

@@ -51,7 +51,7 @@ fn request_rate_quota_admits_its_rate_plus_its_burst() {
         "generated {}, admitted {admitted} (at most 3005), rejected for quota {}",
         tenant.generated, tenant.rejected_by_reason[REJECT_QUOTA]
     );
-    assert!(admitted <= 3005 && admitted >= 2990);
+    assert!((2990..=3005).contains(&admitted));
     assert_eq!(tenant.rejected(), tenant.rejected_by_reason[REJECT_QUOTA]);
 }
 
@@ -69,7 +69,7 @@ fn token_quota_counts_input_and_output_tokens() {
         "generated {}, admitted {admitted} (at most 6600)",
         tenant.generated
     );
-    assert!(admitted <= 6600 && admitted >= 6580);
+    assert!((6580..=6600).contains(&admitted));
     assert_eq!(tenant.rejected(), tenant.rejected_by_reason[REJECT_QUOTA]);
 }
 
