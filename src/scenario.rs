@@ -226,7 +226,7 @@ fn json_to_toml(value: serde_json::Value, path: &FieldPath) -> Result<toml::Valu
 
 /// Entity kinds, and the fields of each that hold a table of named fields.
 const TABLE_FIELDS: [(&str, &[&str]); 8] = [
-    ("site", &[]),
+    ("site", &["screening"]),
     ("profile", &["decode", "prefill"]),
     ("link", &["jitter"]),
     ("gpu", &[]),

@@ -17,6 +17,8 @@
 mod economics;
 mod metrics;
 
+use rand::RngExt;
+
 use crate::demand::TenantDemand;
 use crate::engine::{
     Context, EventOrder, Model, RngStreams, SimDuration, SimTime, Simulation, StreamRng,
@@ -288,6 +290,8 @@ pub struct Provider {
     estimates: Vec<DeploymentEstimate>,
     /// Per tenant: its quota buckets and its requests in flight (sent, not yet ended).
     quotas: Vec<QuotaState>,
+    /// Random streams of each site's screening (used at hubs that screen).
+    screening_rngs: Vec<StreamRng>,
     tenant_in_flight: Vec<u32>,
     /// The links of every path a request may take (`RouteOption::global_path`).
     route_paths: Vec<Vec<usize>>,
@@ -434,6 +438,9 @@ impl Provider {
             route_paths,
             ledger: Ledger::new(&scenario),
             quotas: scenario.tenants.iter().map(QuotaState::new).collect(),
+            screening_rngs: (0..scenario.sites.len())
+                .map(|site| streams.stream("screening", site as u64))
+                .collect(),
             tenant_in_flight: vec![0; scenario.tenants.len()],
             outcomes: Vec::new(),
             metrics,
@@ -526,7 +533,39 @@ impl Provider {
         let chosen = self.candidates[position];
         let global_path = choices.candidates[position].global_path;
         let path = &self.paths.options(attributes.ingress, chosen.deployment)[chosen.path as usize];
-        let mut forward = path.latency;
+        // Hubs on the way screen the request: time, cost, and perhaps a refusal there.
+        let mut screening_delay = SimDuration::ZERO;
+        let transit_end = path.sites.len().saturating_sub(1);
+        for position in 1..transit_end {
+            let site = path.sites[position];
+            let Some(screening) = &self.scenario.sites[site].screening else {
+                continue;
+            };
+            self.ledger
+                .screened(tenant_index, site, screening.usd_per_request);
+            if screening.refuse_probability > 0.0
+                && self.screening_rngs[site].random::<f64>() < screening.refuse_probability
+            {
+                // Refused at the hub: the prompt crossed the links up to it.
+                let crossed = &path.links[..position];
+                for &link in crossed {
+                    self.metrics.link_requests[link] += 1;
+                }
+                self.ledger.carry(
+                    &self.scenario,
+                    tenant_index,
+                    crossed,
+                    attributes.input_tokens,
+                );
+                self.metrics
+                    .rejected(tenant_index, REJECT_SCREENING, now >= self.warmup);
+                return;
+            }
+            if let Some(delay) = &screening.delay {
+                screening_delay += delay.sample(&mut self.screening_rngs[site]);
+            }
+        }
+        let mut forward = path.latency + screening_delay;
         let mut backward = path.latency;
         for &link in &path.links {
             if let Some(jitter) = &self.scenario.links[link].jitter {

@@ -180,6 +180,7 @@ mod tests {
 
     fn site(id: &str, location: (f64, f64)) -> Site {
         Site {
+            screening: None,
             id: id.into(),
             kind: SiteKind::Region,
             jurisdiction: "XX".into(),

@@ -96,6 +96,7 @@ pub fn write_run(
             "revenue_usd",
             "gpu_usd",
             "transit_usd",
+            "screening_usd",
             "margin_usd",
         ])?;
         for (tenant, m) in scenario.tenants.iter().zip(&metrics.tenants) {
@@ -133,6 +134,7 @@ pub fn write_run(
                 number(economics.tenants[&tenant.id].revenue_usd),
                 number(economics.tenants[&tenant.id].gpu_usd),
                 number(economics.tenants[&tenant.id].transit_usd),
+                number(economics.tenants[&tenant.id].screening_usd),
                 number(economics.tenants[&tenant.id].margin_usd),
             ])?;
         }

@@ -78,11 +78,12 @@ pub fn print_run(
     let money = &summary.economics;
     writeln!(
         out,
-        "economics: revenue ${:.2}, cost ${:.2} (GPU ${:.2}, transit ${:.2}), margin ${:.2}",
+        "economics: revenue ${:.2}, cost ${:.2} (GPU ${:.2}, transit ${:.2}, screening ${:.2}), margin ${:.2}",
         money.revenue_usd,
         money.cost_usd.total,
         money.cost_usd.gpu,
         money.cost_usd.transit,
+        money.cost_usd.screening,
         money.margin_usd
     )?;
     let crossings: Vec<String> = money

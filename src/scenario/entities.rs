@@ -69,6 +69,19 @@ pub struct Site {
     pub jurisdiction: String,
     /// (latitude, longitude) in degrees.
     pub location: Option<(f64, f64)>,
+    /// Abuse screening of the requests passing this hub.
+    pub screening: Option<Screening>,
+}
+
+/// What a hub's screening does to each request passing through it on its way in.
+#[derive(Clone, Debug)]
+pub struct Screening {
+    /// Time added to the request's forward trip.
+    pub delay: Option<TimeDistribution>,
+    /// Chance that the request is refused there (rejected `screening`).
+    pub refuse_probability: f64,
+    /// Cost of screening one request, USD.
+    pub usd_per_request: f64,
 }
 
 #[derive(Clone, Debug)]

@@ -70,6 +70,16 @@ pub struct RawSite {
     pub jurisdiction: String,
     pub location: Option<Vec<f64>>,
     pub name: Option<String>,
+    /// Abuse screening at a hub: `{ delay = { dist = ... }, refuse = 0.001, usd_per_request = 0.00002 }`.
+    pub screening: Option<RawScreening>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScreening {
+    pub delay: Option<RawTimeDistribution>,
+    pub refuse: Option<f64>,
+    pub usd_per_request: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -467,11 +467,51 @@ fn validate_site(raw: &RawSite, path: &FieldPath) -> Result<Site> {
             Some((latitude, longitude))
         }
     };
+    let screening = match &raw.screening {
+        None => None,
+        Some(_) if kind != SiteKind::Hub => {
+            return fail(
+                path.key("screening"),
+                format!(
+                    "site {:?} is a {}; screening happens at hubs (kind = \"hub\")",
+                    raw.id,
+                    kind.name()
+                ),
+            );
+        }
+        Some(screening) => {
+            let screening_path = path.key("screening");
+            Some(Screening {
+                delay: screening
+                    .delay
+                    .as_ref()
+                    .map(|delay| {
+                        validate_time_distribution(delay, &screening_path.key("delay"), true)
+                    })
+                    .transpose()?,
+                refuse_probability: finite_in(
+                    screening.refuse.unwrap_or(0.0),
+                    0.0,
+                    1.0,
+                    &screening_path.key("refuse"),
+                    "refusal probability",
+                )?,
+                usd_per_request: finite_in(
+                    screening.usd_per_request.unwrap_or(0.0),
+                    0.0,
+                    1e6,
+                    &screening_path.key("usd_per_request"),
+                    "price per request in USD",
+                )?,
+            })
+        }
+    };
     Ok(Site {
         id: raw.id.clone(),
         kind,
         jurisdiction: raw.jurisdiction.clone(),
         location,
+        screening,
     })
 }
 

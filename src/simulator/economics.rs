@@ -14,14 +14,16 @@
 //! - **GPU cost** of a deployment = replicas × GPUs per replica × `usd_per_gpu_hour` × the
 //!   simulated hours (capacity is paid for whether it is busy or not);
 //! - **transit cost** of a link = GB carried × its `usd_per_gb`;
+//! - **screening cost** of a hub = requests it screened × its `usd_per_request` (a request
+//!   refused there was screened too);
 //! - **cross-border GB** by jurisdiction pair: bytes on links whose ends lie in different
 //!   jurisdictions, the pair named in alphabetical order (`CN-SG`);
 //! - per tenant: revenue; transit cost of its own bytes; GPU cost shared by tokens served
 //!   (a deployment's cost split among tenants in proportion to the input + output tokens it
 //!   completed for each; a deployment that completed nothing leaves its cost unattributed);
-//!   margin = revenue − its GPU share − its transit.
+//!   its screening; margin = revenue − its GPU share − its transit − its screening.
 //!
-//! Identities (a test checks them): total cost = GPU + transit; GPU = Σ deployments =
+//! Identities (a test checks them): total cost = GPU + transit + screening; GPU = Σ deployments =
 //! Σ tenants' shares + unattributed; transit = Σ links = Σ tenants; cross-border GB = Σ over
 //! the crossing links.
 //!
@@ -46,6 +48,9 @@ pub struct Ledger {
     /// Bytes each tenant's requests put on each link's price: Σ bytes × usd_per_gb, USD.
     pub tenant_transit_usd: Vec<f64>,
     pub tenant_revenue_usd: Vec<f64>,
+    /// Screening cost of each tenant's requests, USD, and requests screened per site.
+    pub tenant_screening_usd: Vec<f64>,
+    pub site_screened: Vec<u64>,
     /// Input + output tokens completed, `[tenant × deployments + deployment]`.
     served_tokens: Vec<u64>,
     deployments: usize,
@@ -58,6 +63,8 @@ impl Ledger {
             link_bytes: vec![0; scenario.links.len()],
             tenant_transit_usd: vec![0.0; scenario.tenants.len()],
             tenant_revenue_usd: vec![0.0; scenario.tenants.len()],
+            tenant_screening_usd: vec![0.0; scenario.tenants.len()],
+            site_screened: vec![0; scenario.sites.len()],
             served_tokens: vec![0; scenario.tenants.len() * scenario.deployments.len()],
             deployments: scenario.deployments.len(),
         }
@@ -70,6 +77,12 @@ impl Ledger {
             self.link_bytes[link] += bytes;
             self.tenant_transit_usd[tenant] += bytes as f64 / 1e9 * scenario.links[link].usd_per_gb;
         }
+    }
+
+    /// A hub screened one of `tenant`'s requests at `usd` per request.
+    pub fn screened(&mut self, tenant: usize, site: usize, usd: f64) {
+        self.site_screened[site] += 1;
+        self.tenant_screening_usd[tenant] += usd;
     }
 
     /// A request completed: it pays for its tokens, and its deployment served them.
@@ -89,7 +102,14 @@ impl Ledger {
 pub struct CostBreakdown {
     pub gpu: f64,
     pub transit: f64,
+    pub screening: f64,
     pub total: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HubEconomics {
+    pub screened: u64,
+    pub cost_usd: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -97,6 +117,7 @@ pub struct TenantEconomics {
     pub revenue_usd: f64,
     pub gpu_usd: f64,
     pub transit_usd: f64,
+    pub screening_usd: f64,
     pub margin_usd: f64,
 }
 
@@ -122,6 +143,8 @@ pub struct Economics {
     pub deployments_gpu_usd: BTreeMap<String, f64>,
     pub tenants: BTreeMap<String, TenantEconomics>,
     pub links: BTreeMap<String, LinkEconomics>,
+    /// Hubs that screen: requests screened and what it cost.
+    pub hubs: BTreeMap<String, HubEconomics>,
 }
 
 impl Economics {
@@ -178,15 +201,33 @@ impl Economics {
         let gpu: f64 = gpu_cost.iter().sum();
         let transit: f64 = link_cost.iter().sum();
         let revenue: f64 = ledger.tenant_revenue_usd.iter().sum();
+        let hubs: BTreeMap<String, HubEconomics> = scenario
+            .sites
+            .iter()
+            .enumerate()
+            .filter_map(|(index, site)| {
+                let screening = site.screening.as_ref()?;
+                let screened = ledger.site_screened[index];
+                Some((
+                    site.id.clone(),
+                    HubEconomics {
+                        screened,
+                        cost_usd: screened as f64 * screening.usd_per_request,
+                    },
+                ))
+            })
+            .collect();
+        let screening: f64 = hubs.values().map(|hub| hub.cost_usd).sum();
         let seconds = scenario.run.duration.as_secs_f64();
         Economics {
             cost_usd: CostBreakdown {
                 gpu: round6(gpu),
                 transit: round6(transit),
-                total: round6(gpu + transit),
+                screening: round6(screening),
+                total: round6(gpu + transit + screening),
             },
             revenue_usd: round6(revenue),
-            margin_usd: round6(revenue - gpu - transit),
+            margin_usd: round6(revenue - gpu - transit - screening),
             cross_border_gb: cross_border_gb
                 .into_iter()
                 .map(|(pair, gb)| (pair, round6(gb)))
@@ -206,13 +247,15 @@ impl Economics {
                     let revenue = ledger.tenant_revenue_usd[index];
                     let transit = ledger.tenant_transit_usd[index];
                     let gpu = tenant_gpu[index];
+                    let screening = ledger.tenant_screening_usd[index];
                     (
                         tenant.id.clone(),
                         TenantEconomics {
                             revenue_usd: round6(revenue),
                             gpu_usd: round6(gpu),
                             transit_usd: round6(transit),
-                            margin_usd: round6(revenue - gpu - transit),
+                            screening_usd: round6(screening),
+                            margin_usd: round6(revenue - gpu - transit - screening),
                         },
                     )
                 })
@@ -231,6 +274,18 @@ impl Economics {
                             utilization: link.bandwidth_bits_per_s.map(|bandwidth| {
                                 round6(bytes * 8.0 / bandwidth / seconds.max(1e-9))
                             }),
+                        },
+                    )
+                })
+                .collect(),
+            hubs: hubs
+                .into_iter()
+                .map(|(id, hub)| {
+                    (
+                        id,
+                        HubEconomics {
+                            screened: hub.screened,
+                            cost_usd: round6(hub.cost_usd),
                         },
                     )
                 })

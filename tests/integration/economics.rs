@@ -18,6 +18,8 @@ fn the_books_balance_on_the_quickstart() {
             "run.warmup=2m".into(),
             "run.strategy=nearest".into(),
             "tenant.cn-large.discount=0.2".into(),
+            "site.hub-hk.screening.refuse=0.01".into(),
+            "site.hub-hk.screening.usd_per_request=0.0001".into(),
         ],
     )
     .expect("valid");
@@ -153,4 +155,71 @@ fn requests_priced_by_hand() {
     assert!((money.cost_usd.transit - gb * 0.11).abs() < 1e-6);
     assert!((money.cross_border_gb["CN-SG"] - gb).abs() < 1e-6);
     assert!((money.cross_border_gb["SG-US"] - gb).abs() < 1e-6);
+}
+
+#[test]
+fn hub_screening_delays_refuses_and_costs() {
+    // Every request passes hub-hk, which adds exactly 20 ms, refuses 10% and costs $0.001
+    // per request screened (refused ones included).
+    let text = r#"
+        [run]
+        duration = "10m"
+        seed = 8
+        [[site]]
+        id = "client"
+        kind = "ingress"
+        jurisdiction = "CN"
+        [[site]]
+        id = "hub-hk"
+        kind = "hub"
+        jurisdiction = "HK"
+        screening = { delay = { dist = "deterministic", mean = "20ms" }, refuse = 0.1, usd_per_request = 0.001 }
+        [[site]]
+        id = "dc"
+        kind = "region"
+        jurisdiction = "SG"
+        [[link]]
+        id = "a"
+        between = ["client", "hub-hk"]
+        latency = "30ms"
+        [[link]]
+        id = "b"
+        between = ["hub-hk", "dc"]
+        latency = "18ms"
+        [[model]]
+        id = "m"
+        [[deployment]]
+        id = "d"
+        model = "m"
+        site = "dc"
+        replicas = 50
+        service = { dist = "deterministic", mean = "100ms" }
+        [[tenant]]
+        id = "t"
+        jurisdiction = "CN"
+        ingress = { client = 1.0 }
+        models = { m = 1.0 }
+        rate = "20/s"
+    "#;
+    let output = simulate(scenario(text));
+    let tenant = &output.metrics.tenants[0];
+    let summary = Summary::new(&output);
+    let refused = tenant.rejected_by_reason[strait::simulator::REJECT_SCREENING];
+    let n = tenant.generated as f64;
+    let sd = (n * 0.1 * 0.9).sqrt();
+    println!(
+        "generated {}, refused at the hub {refused} (expected {:.0} ± {:.0}), TTFT min {:?} max {:?} (2 × 48 ms + 20 ms + 100 ms = 216 ms), screening cost {} ({})",
+        tenant.generated,
+        n * 0.1,
+        4.0 * sd,
+        tenant.ttft.min_ns(),
+        tenant.ttft.max_ns(),
+        summary.economics.cost_usd.screening,
+        n * 0.001
+    );
+    assert!((refused as f64 - n * 0.1).abs() < 4.0 * sd);
+    assert_eq!(tenant.ttft.min_ns(), Some(216_000_000));
+    assert_eq!(tenant.ttft.max_ns(), Some(216_000_000));
+    assert!(close(summary.economics.cost_usd.screening, n * 0.001));
+    assert_eq!(summary.economics.hubs["hub-hk"].screened, tenant.generated);
 }
