@@ -243,7 +243,11 @@ fn print_routes(out: &mut impl Write, scenario: &Scenario) -> std::io::Result<()
                 let mut allowed = 0;
                 for deployment in scenario.deployments.iter().filter(|d| d.model == model) {
                     for path in topology.paths_via(ingress, deployment.site, &hubs) {
-                        let passed: Vec<&str> = path.sites[1..path.sites.len().saturating_sub(1)]
+                        let transit = match path.sites.len() {
+                            0..=2 => &[][..],
+                            n => &path.sites[1..n - 1],
+                        };
+                        let passed: Vec<&str> = transit
                             .iter()
                             .map(|&site| scenario.sites[site].id.as_str())
                             .collect();

@@ -204,3 +204,25 @@ fn help_and_version_exit_zero() {
     assert!(strait(&["--version"]).status.success());
     assert_eq!(strait(&["frobnicate"]).status.code(), Some(2));
 }
+
+#[test]
+fn check_accepts_every_shipped_scenario() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(crate::common::scenarios_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let output = strait(&["check", path.to_str().unwrap()]);
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            path.display(),
+            stderr(&output)
+        );
+        assert!(stdout(&output).contains("routes"), "{}", path.display());
+        checked += 1;
+    }
+    println!("{checked} shipped scenarios checked");
+    assert!(checked >= 7);
+}
