@@ -290,6 +290,8 @@ pub struct Provider {
     estimates: Vec<DeploymentEstimate>,
     /// Per tenant: its quota buckets and its requests in flight (sent, not yet ended).
     quotas: Vec<QuotaState>,
+    /// When each link's direction (from `ends.0`, from `ends.1`) is next free to send.
+    link_free_at: Vec<[SimTime; 2]>,
     /// Random streams of each site's screening (used at hubs that screen).
     screening_rngs: Vec<StreamRng>,
     tenant_in_flight: Vec<u32>,
@@ -438,6 +440,7 @@ impl Provider {
             route_paths,
             ledger: Ledger::new(&scenario),
             quotas: scenario.tenants.iter().map(QuotaState::new).collect(),
+            link_free_at: vec![[SimTime::ZERO; 2]; scenario.links.len()],
             screening_rngs: (0..scenario.sites.len())
                 .map(|site| streams.stream("screening", site as u64))
                 .collect(),
@@ -565,15 +568,31 @@ impl Provider {
                 screening_delay += delay.sample(&mut self.screening_rngs[site]);
             }
         }
-        let mut forward = path.latency + screening_delay;
+        // The prompt crosses the links in order. A link with a bandwidth sends it at that
+        // rate, one message at a time per direction (FIFO, in the order requests reach it);
+        // then it travels the link's latency (with jitter). Screening happens first.
+        let prompt_bits = attributes.input_tokens as f64 * self.scenario.run.bytes_per_token * 8.0;
+        let mut cursor = now + screening_delay;
         let mut backward = path.latency;
-        for &link in &path.links {
-            if let Some(jitter) = &self.scenario.links[link].jitter {
-                forward += jitter.sample(&mut self.link_jitter_rngs[link]);
+        for (position, &link) in path.links.iter().enumerate() {
+            let spec = &self.scenario.links[link];
+            if let Some(bandwidth) = spec.bandwidth_bits_per_s {
+                let direction = usize::from(spec.ends.0 != path.sites[position]);
+                let free_at = &mut self.link_free_at[link][direction];
+                let start = cursor.max(*free_at);
+                let sending = SimDuration::from_secs_f64(prompt_bits / bandwidth);
+                self.metrics.link_queue_ns[link] += start.saturating_since(cursor).as_nanos();
+                *free_at = start + sending;
+                cursor = start + sending;
+            }
+            cursor += spec.latency;
+            if let Some(jitter) = &spec.jitter {
+                cursor += jitter.sample(&mut self.link_jitter_rngs[link]);
                 backward += jitter.sample(&mut self.link_jitter_rngs[link]);
             }
             self.metrics.link_requests[link] += 1;
         }
+        let forward = cursor.saturating_since(now);
         self.ledger.carry(
             &self.scenario,
             tenant_index,

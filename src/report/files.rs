@@ -205,8 +205,14 @@ pub fn write_run(
             "gb",
             "cost_usd",
             "utilization",
+            "queue_wait_mean_ms",
         ])?;
-        for (link, requests) in scenario.links.iter().zip(&metrics.link_requests) {
+        for (index, (link, requests)) in scenario
+            .links
+            .iter()
+            .zip(&metrics.link_requests)
+            .enumerate()
+        {
             let money = &economics.links[&link.id];
             w.write_record([
                 link.id.clone(),
@@ -220,6 +226,11 @@ pub fn write_run(
                 number(money.gb),
                 number(money.cost_usd),
                 optional(money.utilization),
+                number(if *requests > 0 {
+                    metrics.link_queue_ns[index] as f64 / *requests as f64 / 1e6
+                } else {
+                    0.0
+                }),
             ])?;
         }
         Ok(())

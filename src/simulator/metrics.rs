@@ -155,6 +155,8 @@ pub struct RunMetrics {
     pub deployments: Vec<DeploymentMetrics>,
     /// Requests routed over each link (counted once per request, both directions).
     pub link_requests: Vec<u64>,
+    /// Total time prompts waited for a busy link (one with a bandwidth), ns.
+    pub link_queue_ns: Vec<u64>,
     pub reject_reasons: Vec<String>,
     pub timeseries: Vec<TimeseriesRow>,
     pub peak_live_requests: usize,
@@ -233,6 +235,7 @@ impl RunMetrics {
             tenants: vec![tenant; scenario.tenants.len()],
             deployments: vec![DeploymentMetrics::default(); scenario.deployments.len()],
             link_requests: vec![0; scenario.links.len()],
+            link_queue_ns: vec![0; scenario.links.len()],
             reject_reasons: reasons,
             timeseries: Vec::new(),
             peak_live_requests: 0,

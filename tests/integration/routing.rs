@@ -274,3 +274,63 @@ fn require_via_must_name_hubs_in_allow_rules() {
         assert!(error.to_string().contains(expected), "{error}");
     }
 }
+
+#[test]
+fn a_saturated_link_queues_prompts_in_order() {
+    // 1 Mbps: a 1,000-token prompt (4,000 bytes, 32,000 bits) takes 32 ms to send. Two
+    // prompts sent together: the second waits 32 ms for the first. Service 100 ms, link
+    // 10 ms each way: TTFT 32 + 10 + 100 + 10 = 152 ms, then 184 ms.
+    let directory = crate::common::temp_dir("bandwidth");
+    let trace = directory.join("two.csv");
+    std::fs::write(
+        &trace,
+        "time_s,input_tokens,output_tokens\n0,1000,1\n0,1000,1\n",
+    )
+    .unwrap();
+    let text = format!(
+        r#"
+        [run]
+        duration = "10s"
+        [[site]]
+        id = "client"
+        kind = "ingress"
+        jurisdiction = "US"
+        [[site]]
+        id = "dc"
+        kind = "region"
+        jurisdiction = "US"
+        [[link]]
+        id = "thin"
+        between = ["client", "dc"]
+        latency = "10ms"
+        bandwidth = "1Mbps"
+        [[model]]
+        id = "m"
+        [[deployment]]
+        id = "d"
+        model = "m"
+        site = "dc"
+        replicas = 4
+        service = {{ dist = "deterministic", mean = "100ms" }}
+        [[tenant]]
+        id = "t"
+        jurisdiction = "US"
+        ingress = {{ client = 1.0 }}
+        models = {{ m = 1.0 }}
+        trace = {{ file = "{}", format = "plain" }}
+        "#,
+        trace.display()
+    );
+    let scenario = crate::common::scenario(&text);
+    let output = run(scenario, &StrategySpec::parse("nearest").unwrap()).unwrap();
+    let tenant = &output.metrics.tenants[0];
+    println!(
+        "TTFT min {:?} (152 ms), max {:?} (184 ms); link queue {} ns (32 ms)",
+        tenant.ttft.min_ns(),
+        tenant.ttft.max_ns(),
+        output.metrics.link_queue_ns[0]
+    );
+    assert_eq!(tenant.ttft.min_ns(), Some(152_000_000));
+    assert_eq!(tenant.ttft.max_ns(), Some(184_000_000));
+    assert_eq!(output.metrics.link_queue_ns[0], 32_000_000);
+}
