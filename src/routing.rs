@@ -155,6 +155,18 @@ impl Candidate {
 /// A routing strategy: picks one of the candidates (by position), or none to reject.
 pub trait Strategy: Send {
     fn pick(&mut self, request: &RequestView, candidates: &[Candidate]) -> Option<usize>;
+
+    /// Whether the strategy chooses among a deployment's paths (through each hub). If not,
+    /// it sees one candidate per deployment: its shortest path that policy allows.
+    fn chooses_paths(&self) -> bool {
+        false
+    }
+
+    /// Whether the strategy reads `queue_wait_estimate`, `prefill_estimate` or `cost_usd`;
+    /// if not, the simulator leaves them at zero and saves their computation.
+    fn reads_estimates(&self) -> bool {
+        false
+    }
 }
 
 /// A parsed strategy spec: `least-loaded` or `latency-aware[telemetry_delay=5s]`.

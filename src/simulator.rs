@@ -157,6 +157,9 @@ struct RouteOption {
     usd_per_gb: f64,
     /// The path's number in `Provider::route_paths`.
     global_path: u32,
+    /// The shortest path to its deployment that policy allows (the one strategies that do
+    /// not choose paths see).
+    first_allowed: bool,
 }
 
 /// What a router estimates from a deployment's configuration (see [`Candidate`]).
@@ -286,6 +289,8 @@ pub struct Provider {
     link_jitter_rngs: Vec<StreamRng>,
     requests: RequestSlab,
     candidates: Vec<Candidate>,
+    /// For each candidate, its position in the route's options.
+    candidate_options: Vec<u32>,
     outcomes: Vec<Outcome>,
     estimates: Vec<DeploymentEstimate>,
     /// Per tenant: its quota buckets and its requests in flight (sent, not yet ended).
@@ -432,6 +437,7 @@ impl Provider {
             link_jitter_rngs,
             requests: RequestSlab::default(),
             candidates: Vec::new(),
+            candidate_options: Vec::new(),
             estimates: (0..scenario.deployments.len())
                 .map(|index| DeploymentEstimate::new(&scenario, index))
                 .collect(),
@@ -481,7 +487,14 @@ impl Provider {
         let slot = attributes.ingress_position * tenant.models.len() + attributes.model_position;
         let choices = &self.route_choices[tenant_index][slot];
         self.candidates.clear();
-        for option in &choices.candidates {
+        let chooses_paths = self.strategy.chooses_paths();
+        let reads_estimates = self.strategy.reads_estimates();
+        self.candidate_options.clear();
+        for (option_index, option) in choices.candidates.iter().enumerate() {
+            if !chooses_paths && !option.first_allowed {
+                continue;
+            }
+            self.candidate_options.push(option_index as u32);
             let index = option.deployment as usize;
             let state = &self.deployments[index];
             let spec = &self.scenario.deployments[index];
@@ -491,17 +504,23 @@ impl Provider {
                 None => (state.in_transit(), state.queued(), state.running()),
                 Some(_) => self.telemetry[index],
             };
-            let prefill_estimate = match &spec.service {
-                crate::scenario::ServiceModel::Llm(llm) => {
-                    llm.profile.prefill.prompt_time(attributes.input_tokens)
-                }
-                crate::scenario::ServiceModel::Plain(_) => SimDuration::ZERO,
+            let (queue_wait_estimate, prefill_estimate, cost_usd) = if reads_estimates {
+                let prefill = match &spec.service {
+                    crate::scenario::ServiceModel::Llm(llm) => {
+                        llm.profile.prefill.prompt_time(attributes.input_tokens)
+                    }
+                    crate::scenario::ServiceModel::Plain(_) => SimDuration::ZERO,
+                };
+                let bytes = (attributes.input_tokens as f64 + attributes.output_tokens as f64)
+                    * self.scenario.run.bytes_per_token;
+                let cost = estimate.usd_per_replica_s
+                    * estimate.replica_seconds(prefill, attributes.output_tokens)
+                    + option.usd_per_gb * bytes / 1e9;
+                let wait = estimate.queue_wait(in_transit as u64 + queued as u64 + running as u64);
+                (wait, prefill, cost)
+            } else {
+                (SimDuration::ZERO, SimDuration::ZERO, 0.0)
             };
-            let bytes = (attributes.input_tokens as f64 + attributes.output_tokens as f64)
-                * self.scenario.run.bytes_per_token;
-            let cost_usd = estimate.usd_per_replica_s
-                * estimate.replica_seconds(prefill_estimate, attributes.output_tokens)
-                + option.usd_per_gb * bytes / 1e9;
             self.candidates.push(Candidate {
                 deployment: index,
                 path: option.path,
@@ -512,8 +531,7 @@ impl Provider {
                 running,
                 replicas: spec.replicas,
                 max_batch: spec.max_batch,
-                queue_wait_estimate: estimate
-                    .queue_wait(in_transit as u64 + queued as u64 + running as u64),
+                queue_wait_estimate,
                 prefill_estimate,
                 cost_usd,
                 weight: spec.route_weight,
@@ -534,7 +552,7 @@ impl Provider {
             return;
         };
         let chosen = self.candidates[position];
-        let global_path = choices.candidates[position].global_path;
+        let global_path = choices.candidates[self.candidate_options[position] as usize].global_path;
         let path = &self.paths.options(attributes.ingress, chosen.deployment)[chosen.path as usize];
         // Hubs on the way screen the request: time, cost, and perhaps a refusal there.
         let mut screening_delay = SimDuration::ZERO;
@@ -685,6 +703,7 @@ fn route_choices_for(
         if options.is_empty() {
             continue;
         }
+        let mut first_allowed = true;
         for (position, path) in options.iter().enumerate() {
             // Policy decides per path: `require_via` allows some paths and not others.
             if let Some(rule) =
@@ -712,7 +731,9 @@ fn route_choices_for(
                     .map(|&link| scenario.links[link].usd_per_gb)
                     .sum(),
                 global_path: route_paths.len() as u32,
+                first_allowed,
             });
+            first_allowed = false;
             route_paths.push(path.links.clone());
         }
     }

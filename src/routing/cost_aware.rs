@@ -61,6 +61,14 @@ impl CostAware {
 }
 
 impl Strategy for CostAware {
+    fn chooses_paths(&self) -> bool {
+        true
+    }
+
+    fn reads_estimates(&self) -> bool {
+        true
+    }
+
     fn pick(&mut self, request: &RequestView, candidates: &[Candidate]) -> Option<usize> {
         // Costs compare with `total_cmp`, so that a NaN cost (never expected) sorts last
         // rather than breaking the order.

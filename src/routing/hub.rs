@@ -36,6 +36,10 @@ impl Hub {
 }
 
 impl Strategy for Hub {
+    fn chooses_paths(&self) -> bool {
+        true
+    }
+
     fn pick(&mut self, _request: &RequestView, candidates: &[Candidate]) -> Option<usize> {
         (0..candidates.len())
             .filter(|&i| candidates[i].hubs.contains(self.hub))

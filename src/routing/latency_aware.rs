@@ -25,6 +25,10 @@ impl LatencyAware {
 }
 
 impl Strategy for LatencyAware {
+    fn reads_estimates(&self) -> bool {
+        true
+    }
+
     fn pick(&mut self, _request: &RequestView, candidates: &[Candidate]) -> Option<usize> {
         (0..candidates.len()).min_by(|&i, &j| {
             let (a, b) = (&candidates[i], &candidates[j]);
