@@ -108,7 +108,8 @@ impl LatencyStats {
 
 /// Rounds to six decimals so that output is short and stable.
 pub fn round6(value: f64) -> f64 {
-    (value * 1e6).round() / 1e6
+    // + 0.0 turns a negative zero into zero, so that "-0.0" never reaches an output file.
+    (value * 1e6).round() / 1e6 + 0.0
 }
 
 /// The exact integral over time of a level that changes in steps (queue length, busy

@@ -263,7 +263,13 @@ fn run_one(args: &CompareArgs, plan: &Plan, directory: &Path) -> RunResult {
         cost_usd: summary.economics.cost_usd.total,
         revenue_usd: summary.economics.revenue_usd,
         margin_usd: summary.economics.margin_usd,
-        cross_border_gb: crate::metrics::round6(summary.economics.cross_border_gb.values().sum()),
+        cross_border_gb: crate::metrics::round6(
+            summary
+                .economics
+                .cross_border_gb
+                .values()
+                .fold(0.0, |a, b| a + b),
+        ),
         demand_fingerprint: format!("{fingerprint:016x}"),
         wall_s: (wall_s * 1000.0).round() / 1000.0,
     })

@@ -78,6 +78,11 @@ pub fn write_run(
             "output_tokens",
             "completed",
             "rejected",
+            "rejected_no_route",
+            "rejected_quota",
+            "rejected_concurrency",
+            "rejected_screening",
+            "rejected_policy",
             "dropped",
             "timed_out",
             "failed",
@@ -116,6 +121,14 @@ pub fn write_run(
                 m.output_tokens.to_string(),
                 m.completed.to_string(),
                 m.rejected().to_string(),
+                m.rejected_by_reason[crate::simulator::REJECT_NO_ROUTE].to_string(),
+                m.rejected_by_reason[crate::simulator::REJECT_QUOTA].to_string(),
+                m.rejected_by_reason[crate::simulator::REJECT_CONCURRENCY].to_string(),
+                m.rejected_by_reason[crate::simulator::REJECT_SCREENING].to_string(),
+                m.rejected_by_reason[crate::simulator::POLICY_REASONS_FROM..]
+                    .iter()
+                    .sum::<u64>()
+                    .to_string(),
                 m.dropped.to_string(),
                 m.timed_out.to_string(),
                 m.failed.to_string(),

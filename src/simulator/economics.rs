@@ -198,9 +198,9 @@ impl Economics {
                 *cross_border_gb.entry(pair).or_insert(0.0) += bytes as f64 / 1e9;
             }
         }
-        let gpu: f64 = gpu_cost.iter().sum();
-        let transit: f64 = link_cost.iter().sum();
-        let revenue: f64 = ledger.tenant_revenue_usd.iter().sum();
+        let gpu: f64 = gpu_cost.iter().fold(0.0, |a, b| a + b);
+        let transit: f64 = link_cost.iter().fold(0.0, |a, b| a + b);
+        let revenue: f64 = ledger.tenant_revenue_usd.iter().fold(0.0, |a, b| a + b);
         let hubs: BTreeMap<String, HubEconomics> = scenario
             .sites
             .iter()
@@ -217,7 +217,10 @@ impl Economics {
                 ))
             })
             .collect();
-        let screening: f64 = hubs.values().map(|hub| hub.cost_usd).sum();
+        let screening: f64 = hubs
+            .values()
+            .map(|hub| hub.cost_usd)
+            .fold(0.0, |a, b| a + b);
         let seconds = scenario.run.duration.as_secs_f64();
         Economics {
             cost_usd: CostBreakdown {
