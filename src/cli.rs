@@ -6,6 +6,7 @@
 
 mod check;
 mod compare;
+mod plot;
 mod run;
 
 use std::path::PathBuf;
@@ -69,6 +70,8 @@ pub enum Command {
     /// Run a scenario with several strategies or variants on identical demand, in parallel,
     /// and compare them side by side (compare.csv, compare.json, a table).
     Compare(compare::CompareArgs),
+    /// Redraw the charts and report.html of a run from its output files.
+    Plot(plot::PlotArgs),
 }
 
 /// Runs the parsed command line.
@@ -77,6 +80,7 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
         Command::Run(args) => run::execute(args),
         Command::Check(args) => check::execute(args),
         Command::Compare(args) => compare::execute(args),
+        Command::Plot(args) => plot::execute(args),
     }
 }
 

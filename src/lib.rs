@@ -29,6 +29,7 @@
 //! | [`queueing`] | closed forms (Erlang C, Pollaczek–Khinchine) reported beside measurements |
 //! | [`simulator`] | the provider model tying the above together on the engine |
 //! | [`report`] | summary.json, CSV files, the stdout summary |
+//! | `charts` | SVG/PNG charts and report.html from a run's output files (feature `charts`) |
 //! | [`cli`] | the `strait` command line |
 //!
 //! ## Running a scenario from code
@@ -63,6 +64,8 @@
 //! assert_eq!(tenant.generated, tenant.completed + tenant.in_flight);
 //! ```
 
+#[cfg(feature = "charts")]
+pub mod charts;
 pub mod cli;
 pub mod demand;
 pub mod distribution;

@@ -89,6 +89,22 @@ impl LatencyStats {
         self.histogram.value_at_quantile(quantile)
     }
 
+    /// (quantile, ms) points of the distribution for plotting a CDF: every percent, the
+    /// tail at 99.5% and 99.9%, and the exact minimum and maximum. Empty without samples.
+    pub fn cdf_points(&self) -> Vec<(f64, f64)> {
+        let (Some(min), Some(max)) = (self.min_ns(), self.max_ns()) else {
+            return Vec::new();
+        };
+        let mut points = vec![(0.0, min as f64 / 1e6)];
+        let quantiles = (1..100).map(|p| p as f64 / 100.0).chain([0.995, 0.999]);
+        for quantile in quantiles {
+            let value = self.quantile_ns(quantile).clamp(min, max);
+            points.push((quantile, round6(value as f64 / 1e6)));
+        }
+        points.push((1.0, max as f64 / 1e6));
+        points
+    }
+
     pub fn summary(&self) -> LatencySummary {
         if self.count == 0 {
             return LatencySummary::default();

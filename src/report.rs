@@ -57,6 +57,15 @@ pub struct TenantSummary {
     pub latency_ms: LatencyBlock,
     /// Null when no request was judged (none ended after warm-up).
     pub slo_attainment: Option<f64>,
+    /// The tenant's targets, ms (null: none).
+    pub slo_ms: SloTargets,
+}
+
+#[derive(Serialize)]
+pub struct SloTargets {
+    pub ttft: Option<f64>,
+    pub tpot: Option<f64>,
+    pub e2e: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -212,6 +221,11 @@ impl Summary {
                         rejected_by_reason: reasons(tenant_metrics, &metrics.reject_reasons),
                         latency_ms: latency(tenant_metrics),
                         slo_attainment: tenant_metrics.slo_attainment().map(round6),
+                        slo_ms: SloTargets {
+                            ttft: tenant.slo.ttft.map(|d| round6(d.as_millis_f64())),
+                            tpot: tenant.slo.tpot.map(|d| round6(d.as_millis_f64())),
+                            e2e: tenant.slo.e2e.map(|d| round6(d.as_millis_f64())),
+                        },
                     },
                 )
             })

@@ -24,6 +24,9 @@ pub struct RunArgs {
     /// Print nothing on success.
     #[arg(long)]
     pub quiet: bool,
+    /// Skip the charts and report.html.
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 pub fn execute(args: RunArgs) -> Result<(), CliError> {
@@ -65,6 +68,7 @@ pub fn execute(args: RunArgs) -> Result<(), CliError> {
             directory.display()
         ))
     })?;
+    super::plot::charts_unless(args.no_charts, &directory)?;
     if !args.quiet {
         print_to_stdout(|out| print_run(out, &summary, &timing, &directory.display().to_string()))?;
     }

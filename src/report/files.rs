@@ -250,6 +250,24 @@ pub fn write_run(
     })?;
     write_atomic(&directory.join("links.csv"), &links)?;
 
+    let cdf = csv_bytes(|w| {
+        w.write_record(["tenant", "metric", "quantile", "ms"])?;
+        for (tenant, m) in scenario.tenants.iter().zip(&metrics.tenants) {
+            for (metric, stats) in [("ttft", &m.ttft), ("e2e", &m.e2e), ("tpot", &m.tpot)] {
+                for (quantile, ms) in stats.cdf_points() {
+                    w.write_record([
+                        tenant.id.clone(),
+                        metric.to_string(),
+                        number(quantile),
+                        number(ms),
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    write_atomic(&directory.join("latency_cdf.csv"), &cdf)?;
+
     let timeseries = csv_bytes(|w| {
         w.write_record([
             "time_s",

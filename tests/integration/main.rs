@@ -6,6 +6,8 @@
 mod common;
 
 mod bad_input;
+#[cfg(feature = "charts")]
+mod charts;
 mod cli;
 mod compare;
 mod conservation;
