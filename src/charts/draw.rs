@@ -123,6 +123,8 @@ fn cdf<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc(format!("{label} (ms, log scale)"))
+        .x_labels(8)
+        .x_label_formatter(&|ms| format!("{ms:.0}"))
         .y_desc("fraction of requests")
         .label_style(("sans-serif", 16))
         .draw()
@@ -302,6 +304,7 @@ fn arrivals<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc("simulated time (h)")
         .y_desc("requests per interval")
+        .y_label_formatter(&|count| format!("{count:.0}"))
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(text)?;
