@@ -340,6 +340,15 @@ impl Provider {
         self.end
     }
 
+    /// Requests generated so far, all tenants.
+    pub fn generated(&self) -> u64 {
+        self.metrics
+            .tenants
+            .iter()
+            .map(|tenant| tenant.generated)
+            .sum()
+    }
+
     pub fn new(
         scenario: Scenario,
         strategy: &StrategySpec,
@@ -820,9 +829,40 @@ pub fn run_with(
     strategy: &StrategySpec,
     options: RunOptions,
 ) -> Result<RunOutput, String> {
+    run_with_progress(scenario, strategy, options, &mut |_| {})
+}
+
+/// How far a run has come, for a progress display.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub simulated: SimTime,
+    pub end: SimTime,
+    pub events: u64,
+    pub requests: u64,
+}
+
+/// [`run_with`], calling `progress` after each thousandth of the simulated duration.
+pub fn run_with_progress(
+    scenario: Scenario,
+    strategy: &StrategySpec,
+    options: RunOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RunOutput, String> {
     let strategy_text = strategy_text(strategy);
     let mut simulation = build(scenario, strategy, options)?;
     let end = simulation.model().end();
+    const SLICES: u64 = 1000;
+    for slice in 1..=SLICES {
+        let until =
+            SimTime::from_nanos((end.as_nanos() as u128 * slice as u128 / SLICES as u128) as u64);
+        simulation.run_until(until);
+        progress(Progress {
+            simulated: until,
+            end,
+            events: simulation.events_processed(),
+            requests: simulation.model().generated(),
+        });
+    }
     simulation.run_until(end);
     let events = simulation.events_processed();
     let mut provider = simulation.into_model();

@@ -57,7 +57,15 @@ pub fn execute(args: RunArgs) -> Result<(), CliError> {
     probe_writable(&directory)?;
 
     let started = Instant::now();
-    let output = simulator::run(scenario, &spec).map_err(CliError::Internal)?;
+    let mut bar = ProgressDisplay::new(args.quiet);
+    let output = simulator::run_with_progress(
+        scenario,
+        &spec,
+        simulator::RunOptions::default(),
+        &mut |progress| bar.update(progress, started),
+    )
+    .map_err(CliError::Internal)?;
+    bar.finish();
     let wall_s = started.elapsed().as_secs_f64();
 
     let summary = Summary::new(&output);
@@ -73,6 +81,60 @@ pub fn execute(args: RunArgs) -> Result<(), CliError> {
         print_to_stdout(|out| print_run(out, &summary, &timing, &directory.display().to_string()))?;
     }
     Ok(())
+}
+
+/// A progress bar on stderr for runs that last more than a couple of seconds: simulated
+/// time, requests and events per second. Never shown with `--quiet` or when stderr is not a
+/// terminal (a pipe, a file, CI).
+struct ProgressDisplay {
+    enabled: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl ProgressDisplay {
+    fn new(quiet: bool) -> Self {
+        use std::io::IsTerminal;
+        ProgressDisplay {
+            enabled: !quiet && std::io::stderr().is_terminal(),
+            bar: None,
+        }
+    }
+
+    fn update(&mut self, progress: simulator::Progress, started: Instant) {
+        if !self.enabled {
+            return;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        if self.bar.is_none() {
+            if elapsed < 2.0 {
+                return;
+            }
+            let bar = indicatif::ProgressBar::new(progress.end.as_nanos().max(1));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {percent:>3}% simulated · {msg} · eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            self.bar = Some(bar);
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_position(progress.simulated.as_nanos());
+            bar.set_message(format!(
+                "{} of {} · {} requests · {:.1} M events/s",
+                crate::engine::SimDuration::from_nanos(progress.simulated.as_nanos()),
+                crate::engine::SimDuration::from_nanos(progress.end.as_nanos()),
+                crate::report::grouped(progress.requests),
+                progress.events as f64 / elapsed.max(1e-9) / 1e6
+            ));
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// Fails early, before simulating, if the directory cannot take files.

@@ -226,3 +226,26 @@ fn check_accepts_every_shipped_scenario() {
     println!("{checked} shipped scenarios checked");
     assert!(checked >= 7);
 }
+
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    // The tests capture stderr through a pipe: a successful run prints nothing there.
+    let out = temp_dir("no-progress");
+    let output = strait(&[
+        "run",
+        scenarios_dir().join("quickstart.toml").to_str().unwrap(),
+        "--set",
+        "run.duration=5m",
+        "--set",
+        "run.warmup=1m",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert!(output.status.success());
+    assert_eq!(
+        stderr(&output),
+        "",
+        "stderr should stay empty off a terminal"
+    );
+}
