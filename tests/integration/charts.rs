@@ -137,3 +137,52 @@ fn no_charts_skips_them() {
     assert!(!out.join("charts").exists());
     assert!(!out.join("report.html").exists());
 }
+
+/// report.html as a person would see it: headless Chromium takes a screenshot, which must
+/// exist and not be blank. Needs the Debian package `chromium`; `.ci/run` installs it and
+/// runs this test (`cargo test --release -- --ignored report_renders_in_chromium`).
+#[test]
+#[ignore = "needs chromium; .ci/run installs it and runs this"]
+fn report_renders_in_chromium() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|path| Path::new(path).exists())
+        .expect("chromium is installed (apt-get install chromium)");
+    let out = temp_dir("chromium");
+    quickstart_run(&out);
+    let profile = temp_dir("chromium-profile");
+    let screenshot = out.join("report.png");
+    let output = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.display()),
+            "--window-size=1200,2400",
+            &format!("--screenshot={}", screenshot.display()),
+            &format!("file://{}", out.join("report.html").display()),
+        ])
+        .output()
+        .expect("run chromium");
+    println!(
+        "chromium: {}",
+        String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .last()
+            .unwrap_or("")
+    );
+    assert!(screenshot.exists(), "no screenshot was written");
+    let image = image::open(&screenshot).expect("a PNG").to_rgb8();
+    let distinct: std::collections::BTreeSet<[u8; 3]> = image.pixels().map(|p| p.0).collect();
+    println!(
+        "screenshot {:?}, {} colours",
+        image.dimensions(),
+        distinct.len()
+    );
+    assert!(distinct.len() > 50, "the screenshot looks blank");
+}
