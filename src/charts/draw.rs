@@ -175,14 +175,19 @@ fn slo_bars<DB: DrawingBackend>(
         .margin(15)
         .x_label_area_size(50)
         .y_label_area_size(60)
-        .build_cartesian_2d(0.0..count as f64, 0.0..100.0)
+        .build_cartesian_2d((0..count).into_segmented(), 0.0..100.0)
         .map_err(text)?;
     let tenants = data.tenants.clone();
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(count)
-        .x_label_formatter(&|x| tenants.get(x.floor() as usize).cloned().unwrap_or_default())
+        .x_label_formatter(&|segment| match segment {
+            SegmentValue::CenterOf(index) | SegmentValue::Exact(index) => {
+                tenants.get(*index).cloned().unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        })
         .x_desc("tenant")
         .y_desc("SLO attainment (%)")
         .label_style(("sans-serif", 16))
@@ -193,13 +198,15 @@ fn slo_bars<DB: DrawingBackend>(
             .as_f64()
             .unwrap_or(0.0)
             * 100.0;
-        let x = index as f64;
-        chart
-            .draw_series([Rectangle::new(
-                [(x + 0.2, 0.0), (x + 0.8, percent)],
-                colour(index).filled(),
-            )])
-            .map_err(text)?;
+        let mut bar = Rectangle::new(
+            [
+                (SegmentValue::Exact(index), 0.0),
+                (SegmentValue::Exact(index + 1), percent),
+            ],
+            colour(index).filled(),
+        );
+        bar.set_margin(0, 0, 20, 20);
+        chart.draw_series([bar]).map_err(text)?;
     }
     Ok(())
 }
