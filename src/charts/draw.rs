@@ -47,16 +47,18 @@ pub const CHARTS: [Chart; 6] = [
     Chart {
         name: "utilization",
         draw: |data, path, svg| {
-            on_backend!(path, svg, deployment_series(data, Series::Utilization))
+            on_backend!(path, svg, time_lines(data, deployment_lines(data, true)))
         },
     },
     Chart {
         name: "mean_batch",
-        draw: |data, path, svg| on_backend!(path, svg, deployment_series(data, Series::MeanBatch)),
+        draw: |data, path, svg| {
+            on_backend!(path, svg, time_lines(data, deployment_lines(data, false)))
+        },
     },
     Chart {
         name: "arrivals",
-        draw: |data, path, svg| on_backend!(path, svg, arrivals(data)),
+        draw: |data, path, svg| on_backend!(path, svg, time_lines(data, arrival_lines(data))),
     },
 ];
 
@@ -153,14 +155,7 @@ fn cdf<DB: DrawingBackend>(
                 .map_err(text)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(("sans-serif", 16))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(text)
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
 /// SLO attainment per tenant, as bars (percent of judged requests).
@@ -211,97 +206,76 @@ fn slo_bars<DB: DrawingBackend>(
     Ok(())
 }
 
-#[derive(Clone, Copy)]
-enum Series {
-    Utilization,
-    MeanBatch,
+/// One line per entity over simulated time (hours), coloured by its position.
+struct Lines<'a> {
+    what: &'a str,
+    axis: &'a str,
+    series: Vec<Line<'a>>,
 }
 
-/// A value per deployment over simulated time.
-fn deployment_series<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    data: &RunData,
-    series: Series,
-) -> Result<(), String> {
-    root.fill(&WHITE).map_err(text)?;
-    let value = |point: &(f64, f64, f64, f64)| match series {
-        Series::Utilization => point.1 * 100.0,
-        Series::MeanBatch => point.3,
-    };
-    let (what, axis) = match series {
-        Series::Utilization => ("Replica utilisation by deployment", "busy replicas (%)"),
-        Series::MeanBatch => ("Mean batch by deployment", "requests per busy replica"),
-    };
-    let end = data
-        .deployment_series
-        .values()
-        .flat_map(|points| points.iter().map(|p| p.0))
-        .fold(1.0f64, f64::max);
-    let top = data
-        .deployment_series
-        .values()
-        .flat_map(|points| points.iter().map(value))
-        .fold(1.0f64, f64::max)
-        * 1.1;
-    let mut chart = ChartBuilder::on(root)
-        .caption(title(data, what), ("sans-serif", 24))
-        .margin(15)
-        .x_label_area_size(50)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..end / 3600.0, 0.0..top)
-        .map_err(text)?;
-    chart
-        .configure_mesh()
-        .x_desc("simulated time (h)")
-        .y_desc(axis)
-        .label_style(("sans-serif", 16))
-        .draw()
-        .map_err(text)?;
-    for (index, deployment) in data.deployments.iter().enumerate() {
-        let Some(points) = data.deployment_series.get(deployment) else {
-            continue;
-        };
-        let style = colour(index);
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().map(|p| (p.0 / 3600.0, value(p))),
-                style.stroke_width(2),
-            ))
-            .map_err(text)?
-            .label(deployment.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], style.stroke_width(2))
-            });
+/// One line: its label, its colour index and its (time s, value) points.
+type Line<'a> = (&'a str, usize, Vec<(f64, f64)>);
+
+/// The deployments' utilisation (percent of replicas busy) or mean batch over time.
+fn deployment_lines(data: &RunData, utilization: bool) -> Lines<'_> {
+    Lines {
+        what: if utilization {
+            "Replica utilisation by deployment"
+        } else {
+            "Mean batch by deployment"
+        },
+        axis: if utilization {
+            "busy replicas (%)"
+        } else {
+            "requests per busy replica"
+        },
+        series: data
+            .deployments
+            .iter()
+            .enumerate()
+            .filter_map(|(index, deployment)| {
+                let points = data.deployment_series.get(deployment)?;
+                let values = points
+                    .iter()
+                    .map(|p| (p.0, if utilization { p.1 * 100.0 } else { p.3 }))
+                    .collect();
+                Some((deployment.as_str(), index, values))
+            })
+            .collect(),
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 16))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(text)
 }
 
 /// Arrivals per tenant per metrics interval: the diurnal shape.
-fn arrivals<DB: DrawingBackend>(
+fn arrival_lines(data: &RunData) -> Lines<'_> {
+    Lines {
+        what: "Arrivals by tenant",
+        axis: "requests per interval",
+        series: data
+            .tenants
+            .iter()
+            .enumerate()
+            .filter_map(|(index, tenant)| {
+                Some((
+                    tenant.as_str(),
+                    index,
+                    data.tenant_arrivals.get(tenant)?.clone(),
+                ))
+            })
+            .collect(),
+    }
+}
+
+fn time_lines<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &RunData,
+    lines: Lines<'_>,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(text)?;
-    let end = data
-        .tenant_arrivals
-        .values()
-        .flat_map(|points| points.iter().map(|p| p.0))
-        .fold(1.0f64, f64::max);
-    let top = data
-        .tenant_arrivals
-        .values()
-        .flat_map(|points| points.iter().map(|p| p.1))
-        .fold(1.0f64, f64::max)
-        * 1.1;
+    let points = || lines.series.iter().flat_map(|(_, _, points)| points.iter());
+    let end = points().map(|p| p.0).fold(1.0f64, f64::max);
+    let top = points().map(|p| p.1).fold(1.0f64, f64::max) * 1.1;
     let mut chart = ChartBuilder::on(root)
-        .caption(title(data, "Arrivals by tenant"), ("sans-serif", 24))
+        .caption(title(data, lines.what), ("sans-serif", 24))
         .margin(15)
         .x_label_area_size(50)
         .y_label_area_size(80)
@@ -310,30 +284,41 @@ fn arrivals<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("simulated time (h)")
-        .y_desc("requests per interval")
-        .y_label_formatter(&|count| format!("{count:.0}"))
+        .y_desc(lines.axis)
+        .y_label_formatter(&|value| {
+            if top > 100.0 {
+                format!("{value:.0}")
+            } else {
+                format!("{value:.1}")
+            }
+        })
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(text)?;
-    for (index, tenant) in data.tenants.iter().enumerate() {
-        let Some(points) = data.tenant_arrivals.get(tenant) else {
-            continue;
-        };
-        let style = colour(index);
+    for (label, index, points) in &lines.series {
+        let style = colour(*index);
         chart
             .draw_series(LineSeries::new(
                 points.iter().map(|p| (p.0 / 3600.0, p.1)),
                 style.stroke_width(2),
             ))
             .map_err(text)?
-            .label(tenant.as_str())
+            .label(*label)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], style.stroke_width(2))
             });
     }
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+/// The legend box every line chart uses.
+fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(position)
         .label_font(("sans-serif", 16))
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
