@@ -2,9 +2,14 @@
 //! them after the fact), as SVG and PNG, and one self-contained `report.html`.
 //!
 //! ```text
-//!  summary.json ─┐
-//!  latency_cdf.csv ─┼─► charts::render ─► charts/*.svg, charts/*.png, report.html
-//!  timeseries.csv ─┘
+//!  summary.json ────┐
+//!  latency_cdf.csv ─┤
+//!  timeseries.csv ──┼─► charts::render ─► charts/*.svg, charts/*.png, report.html
+//!  links.csv ───────┤
+//!  sites.csv ───────┘
+//!
+//!  compare.json + every run's directory ─► charts::render_compare ─► the same, for
+//!                                           the comparison (and each run's own)
 //! ```
 //!
 //! Text is drawn with DejaVu Sans, bundled in the binary (`assets/DejaVuSans.ttf`) and
@@ -12,9 +17,12 @@
 //! without any system font. Colours are fixed per tenant and per deployment (their order
 //! in the output), so the same tenant has the same colour on every chart.
 
+mod compare;
 mod data;
 mod draw;
 mod html;
+mod money;
+mod network;
 
 use std::path::{Path, PathBuf};
 
@@ -55,25 +63,77 @@ fn register_font() {
 pub fn render(directory: &Path) -> Result<Vec<PathBuf>, ChartError> {
     register_font();
     let data = RunData::read(directory)?;
-    let charts_directory = directory.join("charts");
-    std::fs::create_dir_all(&charts_directory)
-        .map_err(|error| ChartError::new(&charts_directory, error))?;
+    charts_and_report(&draw::CHARTS, &data, directory, html::page)
+}
+
+/// Draws the charts of a `strait compare` output directory — each run's own, in its
+/// directory, then the comparison's in `directory/charts/` — and its `report.html`.
+pub fn render_compare(directory: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    register_font();
+    let data = compare::CompareData::read(directory)?;
     let mut written = Vec::new();
-    for chart in draw::CHARTS {
+    for (label, run) in data.labels.iter().zip(&data.runs) {
+        written.extend(charts_and_report(
+            &draw::CHARTS,
+            run,
+            &directory.join(label),
+            html::page,
+        )?);
+    }
+    written.extend(charts_and_report(
+        &compare::CHARTS,
+        &data,
+        directory,
+        compare::page,
+    )?);
+    Ok(written)
+}
+
+/// `charts` into `directory/charts/`, then the page `report` makes of them into
+/// `directory/report.html`.
+fn charts_and_report<Data>(
+    charts: &[draw::Chart<Data>],
+    data: &Data,
+    directory: &Path,
+    report: fn(&Data, &Path) -> Result<String, ChartError>,
+) -> Result<Vec<PathBuf>, ChartError> {
+    let charts_directory = directory.join("charts");
+    let mut written = draw_charts(charts, data, &charts_directory)?;
+    let path = directory.join("report.html");
+    let page = report(data, &charts_directory)?;
+    crate::report::write_atomic(&path, page.as_bytes())
+        .map_err(|error| ChartError::new(&path, error))?;
+    written.push(path);
+    Ok(written)
+}
+
+/// Draws whatever `directory` holds: a comparison (it has compare.json) or one run.
+pub fn render_any(directory: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    if directory.join("compare.json").is_file() {
+        render_compare(directory)
+    } else {
+        render(directory)
+    }
+}
+
+/// Draws `charts` from `data` into `directory` as SVG and PNG, each through a temporary
+/// file and a rename so that no half-written chart is left.
+fn draw_charts<Data>(
+    charts: &[draw::Chart<Data>],
+    data: &Data,
+    directory: &Path,
+) -> Result<Vec<PathBuf>, ChartError> {
+    std::fs::create_dir_all(directory).map_err(|error| ChartError::new(directory, error))?;
+    let mut written = Vec::new();
+    for chart in charts {
         for extension in ["svg", "png"] {
-            let path = charts_directory.join(format!("{}.{extension}", chart.name));
-            // Draw to a temporary name, then rename: no half-written chart is left.
-            let temporary = charts_directory.join(format!(".{}.tmp.{extension}", chart.name));
-            (chart.draw)(&data, &temporary, extension == "svg")
+            let path = directory.join(format!("{}.{extension}", chart.name));
+            let temporary = directory.join(format!(".{}.tmp.{extension}", chart.name));
+            (chart.draw)(data, &temporary, extension == "svg")
                 .map_err(|message| ChartError::new(&path, message))?;
             std::fs::rename(&temporary, &path).map_err(|error| ChartError::new(&path, error))?;
             written.push(path);
         }
     }
-    let report = directory.join("report.html");
-    let page = html::page(&data, &charts_directory)?;
-    crate::report::write_atomic(&report, page.as_bytes())
-        .map_err(|error| ChartError::new(&report, error))?;
-    written.push(report);
     Ok(written)
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::ChartError;
 
 /// One run's figures, as written to its output directory.
+#[derive(Default)]
 pub struct RunData {
     pub scenario: String,
     pub strategy: String,
@@ -19,14 +20,50 @@ pub struct RunData {
     pub deployment_series: BTreeMap<String, Vec<(f64, f64, f64, f64)>>,
     /// Tenant → (time s, arrivals in the interval).
     pub tenant_arrivals: BTreeMap<String, Vec<(f64, f64)>>,
+    /// The sites, from sites.csv (empty for an output directory written before it existed).
+    pub sites: Vec<SiteRow>,
+    /// The links and the traffic they carried, from links.csv.
+    pub links: Vec<LinkRow>,
 }
 
-fn read_csv(path: &Path) -> Result<Vec<BTreeMap<String, String>>, ChartError> {
+/// One row of sites.csv.
+pub struct SiteRow {
+    pub id: String,
+    pub kind: String,
+    pub jurisdiction: String,
+    /// (latitude, longitude) in degrees, when the scenario gave one.
+    pub location: Option<(f64, f64)>,
+}
+
+/// One row of links.csv, the fields the topology chart draws.
+pub struct LinkRow {
+    pub from: String,
+    pub to: String,
+    pub crosses_border: bool,
+    pub up: bool,
+    pub gb: f64,
+}
+
+/// The rows of a CSV file as column → value, after checking that every `required` column
+/// is there (so indexing a row by one of them cannot fail).
+fn read_csv(path: &Path, required: &[&str]) -> Result<Vec<BTreeMap<String, String>>, ChartError> {
     let mut reader = csv::Reader::from_path(path).map_err(|error| ChartError::new(path, error))?;
     let headers = reader
         .headers()
         .map_err(|error| ChartError::new(path, error))?
         .clone();
+    if let Some(missing) = required
+        .iter()
+        .find(|column| !headers.iter().any(|header| header == **column))
+    {
+        return Err(ChartError::new(
+            path,
+            format!(
+                "no column `{missing}`; expected the columns {} as strait writes them",
+                required.join(", ")
+            ),
+        ));
+    }
     reader
         .records()
         .map(|record| {
@@ -38,6 +75,18 @@ fn read_csv(path: &Path) -> Result<Vec<BTreeMap<String, String>>, ChartError> {
                 .collect())
         })
         .collect()
+}
+
+/// Like `read_csv`, but a missing file is no rows.
+fn read_optional_csv(
+    path: &Path,
+    required: &[&str],
+) -> Result<Vec<BTreeMap<String, String>>, ChartError> {
+    if path.exists() {
+        read_csv(path, required)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 fn number(row: &BTreeMap<String, String>, key: &str) -> f64 {
@@ -64,14 +113,17 @@ impl RunData {
                 .unwrap_or_default()
         };
         let mut cdf: BTreeMap<(String, String), Vec<(f64, f64)>> = BTreeMap::new();
-        for row in read_csv(&directory.join("latency_cdf.csv"))? {
+        for row in read_csv(
+            &directory.join("latency_cdf.csv"),
+            &["tenant", "metric", "quantile", "ms"],
+        )? {
             cdf.entry((row["tenant"].clone(), row["metric"].clone()))
                 .or_default()
                 .push((number(&row, "quantile"), number(&row, "ms")));
         }
         let mut deployment_series: BTreeMap<String, Vec<_>> = BTreeMap::new();
         let mut tenant_arrivals: BTreeMap<String, Vec<_>> = BTreeMap::new();
-        for row in read_csv(&directory.join("timeseries.csv"))? {
+        for row in read_csv(&directory.join("timeseries.csv"), &["time_s", "kind", "id"])? {
             let time = number(&row, "time_s");
             match row["kind"].as_str() {
                 "deployment" => deployment_series
@@ -89,7 +141,39 @@ impl RunData {
                     .push((time, number(&row, "arrivals"))),
             }
         }
+        let sites = read_optional_csv(
+            &directory.join("sites.csv"),
+            &["site", "kind", "jurisdiction"],
+        )?
+        .into_iter()
+        .map(|row| SiteRow {
+            location: match (row.get("latitude"), row.get("longitude")) {
+                (Some(latitude), Some(longitude)) => {
+                    latitude.parse().ok().zip(longitude.parse().ok())
+                }
+                _ => None,
+            },
+            id: row["site"].clone(),
+            kind: row["kind"].clone(),
+            jurisdiction: row["jurisdiction"].clone(),
+        })
+        .collect();
+        let links = read_csv(
+            &directory.join("links.csv"),
+            &["from", "to", "crosses_border", "up"],
+        )?
+        .into_iter()
+        .map(|row| LinkRow {
+            crosses_border: row["crosses_border"] == "true",
+            up: row["up"] == "true",
+            gb: number(&row, "gb"),
+            from: row["from"].clone(),
+            to: row["to"].clone(),
+        })
+        .collect();
         Ok(RunData {
+            sites,
+            links,
             scenario: summary["scenario"].as_str().unwrap_or("").to_string(),
             strategy: summary["strategy"].as_str().unwrap_or("").to_string(),
             tenants: keys("tenants"),

@@ -10,55 +10,75 @@ use super::RunData;
 /// Pixels of every chart.
 pub const SIZE: (u32, u32) = (1000, 600);
 
-/// A chart: its file name (without extension) and how to draw it.
-pub struct Chart {
+/// A chart: its file name (without extension) and how to draw it from `Data` (one run's
+/// files, or a comparison's).
+pub struct Chart<Data> {
     pub name: &'static str,
-    pub draw: fn(&RunData, &Path, bool) -> Result<(), String>,
+    pub draw: fn(&Data, &Path, bool) -> Result<(), String>,
 }
 
 /// Draws the generic chart function `$chart(root, $data, ...)` on an SVG or a PNG.
 macro_rules! on_backend {
-    ($path:expr, $svg:expr, $chart:ident ( $($arg:expr),* )) => {{
+    ($path:expr, $svg:expr, $chart:path [ $($arg:expr),* ]) => {{
+        use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
         if $svg {
-            let root = SVGBackend::new($path, SIZE).into_drawing_area();
+            let root = SVGBackend::new($path, $crate::charts::draw::SIZE).into_drawing_area();
             $chart(&root, $($arg),*)?;
             root.present().map_err(|error| error.to_string())
         } else {
-            let root = BitMapBackend::new($path, SIZE).into_drawing_area();
+            let root = BitMapBackend::new($path, $crate::charts::draw::SIZE).into_drawing_area();
             $chart(&root, $($arg),*)?;
             root.present().map_err(|error| error.to_string())
         }
     }};
 }
+pub(crate) use on_backend;
 
-pub const CHARTS: [Chart; 6] = [
+/// The charts of one run, in the order report.html shows them.
+pub const CHARTS: [Chart<RunData>; 11] = [
     Chart {
         name: "ttft_cdf",
-        draw: |data, path, svg| on_backend!(path, svg, cdf(data, "ttft", "TTFT")),
+        draw: |data, path, svg| on_backend!(path, svg, cdf[data, "ttft", "TTFT"]),
     },
     Chart {
         name: "e2e_cdf",
-        draw: |data, path, svg| on_backend!(path, svg, cdf(data, "e2e", "E2E")),
+        draw: |data, path, svg| on_backend!(path, svg, cdf[data, "e2e", "E2E"]),
     },
     Chart {
         name: "slo_attainment",
-        draw: |data, path, svg| on_backend!(path, svg, slo_bars(data)),
+        draw: |data, path, svg| on_backend!(path, svg, tenant_bars[data, slo_bars(data)]),
+    },
+    Chart {
+        name: "ttft_p99",
+        draw: |data, path, svg| on_backend!(path, svg, tenant_bars[data, ttft_p99_bars(data)]),
     },
     Chart {
         name: "utilization",
-        draw: |data, path, svg| {
-            on_backend!(path, svg, time_lines(data, deployment_lines(data, true)))
-        },
+        draw: |data, path, svg| on_backend!(path, svg, time_lines[data, deployment_lines(data, Series::Utilization)]),
+    },
+    Chart {
+        name: "queue_length",
+        draw: |data, path, svg| on_backend!(path, svg, time_lines[data, deployment_lines(data, Series::QueueLength)]),
     },
     Chart {
         name: "mean_batch",
-        draw: |data, path, svg| {
-            on_backend!(path, svg, time_lines(data, deployment_lines(data, false)))
-        },
+        draw: |data, path, svg| on_backend!(path, svg, time_lines[data, deployment_lines(data, Series::MeanBatch)]),
     },
     Chart {
         name: "arrivals",
-        draw: |data, path, svg| on_backend!(path, svg, time_lines(data, arrival_lines(data))),
+        draw: |data, path, svg| on_backend!(path, svg, time_lines[data, arrival_lines(data)]),
+    },
+    Chart {
+        name: "topology",
+        draw: |data, path, svg| on_backend!(path, svg, super::network::topology[data]),
+    },
+    Chart {
+        name: "cross_border",
+        draw: |data, path, svg| on_backend!(path, svg, super::network::cross_border[data]),
+    },
+    Chart {
+        name: "costs",
+        draw: |data, path, svg| on_backend!(path, svg, super::money::costs[data]),
     },
 ];
 
@@ -79,12 +99,21 @@ pub fn colour(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
-fn text<E: std::fmt::Debug>(error: E) -> String {
+pub fn text<E: std::fmt::Debug>(error: E) -> String {
     format!("{error:?}")
 }
 
-fn title(data: &RunData, what: &str) -> String {
+pub fn title(data: &RunData, what: &str) -> String {
     format!("{what} — {} ({})", data.scenario, data.strategy)
+}
+
+/// One line of a CDF chart: its label, colour index, (quantile, ms) points, and the SLO
+/// target to mark (dashed, same colour), if any.
+pub struct CdfLine<'a> {
+    pub label: &'a str,
+    pub colour: usize,
+    pub points: &'a [(f64, f64)],
+    pub target_ms: Option<f64>,
 }
 
 /// Latency CDF per tenant, time on a log axis, each tenant's SLO target dashed.
@@ -94,18 +123,39 @@ fn cdf<DB: DrawingBackend>(
     metric: &str,
     label: &str,
 ) -> Result<(), String> {
-    root.fill(&WHITE).map_err(text)?;
-    let points: Vec<(usize, &Vec<(f64, f64)>)> = data
+    let lines = data
         .tenants
         .iter()
         .enumerate()
         .filter_map(|(index, tenant)| {
-            data.cdf
-                .get(&(tenant.clone(), metric.to_string()))
-                .map(|points| (index, points))
+            let points = data.cdf.get(&(tenant.clone(), metric.to_string()))?;
+            Some(CdfLine {
+                label: tenant,
+                colour: index,
+                points,
+                target_ms: data.summary["tenants"][tenant]["slo_ms"][metric].as_f64(),
+            })
         })
         .collect();
-    let values = points.iter().flat_map(|(_, p)| p.iter().map(|&(_, ms)| ms));
+    cdf_lines(
+        root,
+        title(data, &format!("{label} distribution by tenant")),
+        label,
+        lines,
+    )
+}
+
+/// A CDF chart: fraction of requests against latency on a log axis, one line each.
+pub fn cdf_lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    caption: String,
+    label: &str,
+    lines: Vec<CdfLine<'_>>,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(text)?;
+    let values = lines
+        .iter()
+        .flat_map(|line| line.points.iter().map(|&(_, ms)| ms));
     let (low, high) = values.fold((f64::MAX, 0.0f64), |(lo, hi), ms| (lo.min(ms), hi.max(ms)));
     let (low, high) = if high > 0.0 {
         ((low.max(0.01)) * 0.8, high * 1.25)
@@ -113,10 +163,7 @@ fn cdf<DB: DrawingBackend>(
         (1.0, 10.0)
     };
     let mut chart = ChartBuilder::on(root)
-        .caption(
-            title(data, &format!("{label} distribution by tenant")),
-            ("sans-serif", 24),
-        )
+        .caption(caption, ("sans-serif", 24))
         .margin(15)
         .x_label_area_size(50)
         .y_label_area_size(60)
@@ -131,20 +178,19 @@ fn cdf<DB: DrawingBackend>(
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(text)?;
-    for (index, tenant_points) in points {
-        let tenant = &data.tenants[index];
-        let style = colour(index);
+    for line in lines {
+        let style = colour(line.colour);
         chart
             .draw_series(LineSeries::new(
-                tenant_points.iter().map(|&(q, ms)| (ms.max(low), q)),
+                line.points.iter().map(|&(q, ms)| (ms.max(low), q)),
                 style.stroke_width(2),
             ))
             .map_err(text)?
-            .label(tenant.as_str())
+            .label(line.label)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], style.stroke_width(2))
             });
-        if let Some(target) = data.summary["tenants"][tenant]["slo_ms"][metric].as_f64() {
+        if let Some(target) = line.target_ms {
             chart
                 .draw_series(DashedLineSeries::new(
                     [(target, 0.0), (target, 1.0)],
@@ -158,19 +204,73 @@ fn cdf<DB: DrawingBackend>(
     legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
-/// SLO attainment per tenant, as bars (percent of judged requests).
-fn slo_bars<DB: DrawingBackend>(
+/// One bar per tenant, in its colour, with an optional dashed target mark on each.
+struct Bars {
+    what: &'static str,
+    axis: &'static str,
+    /// (value, target) per tenant, in tenant order.
+    values: Vec<(f64, Option<f64>)>,
+    /// The axis' top when fixed (percentages), else from the values.
+    top: Option<f64>,
+}
+
+/// SLO attainment per tenant (percent of judged requests).
+fn slo_bars(data: &RunData) -> Bars {
+    Bars {
+        what: "SLO attainment by tenant",
+        axis: "SLO attainment (%)",
+        values: data
+            .tenants
+            .iter()
+            .map(|tenant| {
+                let attainment = data.summary["tenants"][tenant]["slo_attainment"].as_f64();
+                (attainment.unwrap_or(0.0) * 100.0, None)
+            })
+            .collect(),
+        top: Some(100.0),
+    }
+}
+
+/// p99 TTFT per tenant, its TTFT target (if any) marked.
+fn ttft_p99_bars(data: &RunData) -> Bars {
+    Bars {
+        what: "p99 time to first token by tenant",
+        axis: "TTFT p99 (ms)",
+        values: data
+            .tenants
+            .iter()
+            .map(|tenant| {
+                let figures = &data.summary["tenants"][tenant];
+                (
+                    figures["latency_ms"]["ttft"]["p99"].as_f64().unwrap_or(0.0),
+                    figures["slo_ms"]["ttft"].as_f64(),
+                )
+            })
+            .collect(),
+        top: None,
+    }
+}
+
+fn tenant_bars<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &RunData,
+    bars: Bars,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(text)?;
     let count = data.tenants.len().max(1);
+    let top = bars.top.unwrap_or_else(|| {
+        bars.values
+            .iter()
+            .map(|&(value, target)| value.max(target.unwrap_or(0.0)))
+            .fold(1.0, f64::max)
+            * 1.15
+    });
     let mut chart = ChartBuilder::on(root)
-        .caption(title(data, "SLO attainment by tenant"), ("sans-serif", 24))
+        .caption(title(data, bars.what), ("sans-serif", 24))
         .margin(15)
         .x_label_area_size(50)
-        .y_label_area_size(60)
-        .build_cartesian_2d((0..count).into_segmented(), 0.0..100.0)
+        .y_label_area_size(70)
+        .build_cartesian_2d((0..count - 1).into_segmented(), 0.0..top)
         .map_err(text)?;
     let tenants = data.tenants.clone();
     chart
@@ -184,24 +284,34 @@ fn slo_bars<DB: DrawingBackend>(
             SegmentValue::Last => String::new(),
         })
         .x_desc("tenant")
-        .y_desc("SLO attainment (%)")
+        .y_desc(bars.axis)
+        .max_light_lines(2)
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(text)?;
-    for (index, tenant) in data.tenants.iter().enumerate() {
-        let percent = data.summary["tenants"][tenant]["slo_attainment"]
-            .as_f64()
-            .unwrap_or(0.0)
-            * 100.0;
+    for (index, &(value, target)) in bars.values.iter().enumerate() {
         let mut bar = Rectangle::new(
             [
                 (SegmentValue::Exact(index), 0.0),
-                (SegmentValue::Exact(index + 1), percent),
+                (SegmentValue::Exact(index + 1), value),
             ],
             colour(index).filled(),
         );
         bar.set_margin(0, 0, 20, 20);
         chart.draw_series([bar]).map_err(text)?;
+        if let Some(target) = target {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [
+                        (SegmentValue::Exact(index), target),
+                        (SegmentValue::Exact(index + 1), target),
+                    ],
+                    8,
+                    4,
+                    BLACK.stroke_width(2),
+                ))
+                .map_err(text)?;
+        }
     }
     Ok(())
 }
@@ -216,19 +326,24 @@ struct Lines<'a> {
 /// One line: its label, its colour index and its (time s, value) points.
 type Line<'a> = (&'a str, usize, Vec<(f64, f64)>);
 
-/// The deployments' utilisation (percent of replicas busy) or mean batch over time.
-fn deployment_lines(data: &RunData, utilization: bool) -> Lines<'_> {
+/// Which per-deployment series of timeseries.csv a chart draws.
+#[derive(Clone, Copy)]
+enum Series {
+    Utilization,
+    QueueLength,
+    MeanBatch,
+}
+
+/// One per-deployment series over time, a line per deployment.
+fn deployment_lines(data: &RunData, series: Series) -> Lines<'_> {
+    let (what, axis) = match series {
+        Series::Utilization => ("Replica utilisation by deployment", "busy replicas (%)"),
+        Series::QueueLength => ("Queue length by deployment", "requests waiting"),
+        Series::MeanBatch => ("Mean batch by deployment", "requests per busy replica"),
+    };
     Lines {
-        what: if utilization {
-            "Replica utilisation by deployment"
-        } else {
-            "Mean batch by deployment"
-        },
-        axis: if utilization {
-            "busy replicas (%)"
-        } else {
-            "requests per busy replica"
-        },
+        what,
+        axis,
         series: data
             .deployments
             .iter()
@@ -237,7 +352,14 @@ fn deployment_lines(data: &RunData, utilization: bool) -> Lines<'_> {
                 let points = data.deployment_series.get(deployment)?;
                 let values = points
                     .iter()
-                    .map(|p| (p.0, if utilization { p.1 * 100.0 } else { p.3 }))
+                    .map(|&(time, utilization, queue_length, mean_batch)| {
+                        let value = match series {
+                            Series::Utilization => utilization * 100.0,
+                            Series::QueueLength => queue_length,
+                            Series::MeanBatch => mean_batch,
+                        };
+                        (time, value)
+                    })
                     .collect();
                 Some((deployment.as_str(), index, values))
             })
@@ -311,8 +433,22 @@ fn time_lines<DB: DrawingBackend>(
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
+/// The label under a numeric axis whose groups each span one unit: `labels[i]` at the
+/// centre of group `i` (x = i + 0.5), nothing elsewhere.
+pub fn group_label(labels: &[String], x: f64) -> String {
+    let group = x - 0.5;
+    if (group - group.round()).abs() < 1e-6 && group >= 0.0 {
+        labels
+            .get(group.round() as usize)
+            .cloned()
+            .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 /// The legend box every line chart uses.
-fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+pub fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     position: SeriesLabelPosition,
 ) -> Result<(), String> {

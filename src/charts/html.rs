@@ -6,14 +6,14 @@ use std::path::Path;
 
 use super::{ChartError, RunData, draw::CHARTS};
 
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-fn cell(value: &serde_json::Value) -> String {
+pub fn cell(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::Number(number) => number
             .as_f64()
@@ -31,20 +31,33 @@ fn cell(value: &serde_json::Value) -> String {
     }
 }
 
-pub fn page(data: &RunData, charts: &Path) -> Result<String, ChartError> {
-    let summary = &data.summary;
-    let mut html = String::new();
-    let title = format!("strait · {} · {}", data.scenario, data.strategy);
-    let _ = write!(
-        html,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+/// The page's opening, up to and including its `<h1>` title.
+pub fn head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}</title>\
          <style>body{{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em;color:#222}}\
          table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #bbb;padding:4px 8px;text-align:right}}\
          th{{background:#eee}}td:first-child,th:first-child{{text-align:left}}figure{{margin:1em 0}}\
-         svg{{max-width:100%;height:auto}}</style></head><body>\n<h1>{}</h1>\n",
-        escape(&title),
-        escape(&title)
-    );
+         svg{{max-width:100%;height:auto}}</style></head><body>\n<h1>{0}</h1>\n",
+        escape(title)
+    )
+}
+
+/// The chart `name` from `charts` as a `<figure>` with its SVG inline.
+pub fn figure(charts: &Path, name: &str) -> Result<String, ChartError> {
+    let path = charts.join(format!("{name}.svg"));
+    let svg = std::fs::read_to_string(&path).map_err(|error| ChartError::new(&path, error))?;
+    // Inline the SVG without its XML declaration.
+    let start = svg.find("<svg").unwrap_or(0);
+    Ok(format!(
+        "<figure id=\"{name}\">{}</figure>\n",
+        &svg[start..]
+    ))
+}
+
+pub fn page(data: &RunData, charts: &Path) -> Result<String, ChartError> {
+    let summary = &data.summary;
+    let mut html = head(&format!("strait · {} · {}", data.scenario, data.strategy));
     let requests = &summary["requests"];
     let economics = &summary["economics"];
     let _ = write!(
@@ -69,16 +82,7 @@ pub fn page(data: &RunData, charts: &Path) -> Result<String, ChartError> {
         cell(&economics["margin_usd"]),
     );
     for chart in CHARTS {
-        let path = charts.join(format!("{}.svg", chart.name));
-        let svg = std::fs::read_to_string(&path).map_err(|error| ChartError::new(&path, error))?;
-        // Inline the SVG without its XML declaration.
-        let start = svg.find("<svg").unwrap_or(0);
-        let _ = writeln!(
-            html,
-            "<figure id=\"{}\">{}</figure>",
-            chart.name,
-            &svg[start..]
-        );
+        html.push_str(&figure(charts, chart.name)?);
     }
     html.push_str("<h2>Tenants</h2>\n<table><tr><th>tenant</th><th>generated</th><th>completed</th><th>rejected</th>\
         <th>SLO attainment</th><th>TTFT p50 (ms)</th><th>TTFT p99 (ms)</th><th>TPOT p99 (ms)</th><th>E2E p99 (ms)</th>\
@@ -121,7 +125,7 @@ pub fn page(data: &RunData, charts: &Path) -> Result<String, ChartError> {
         );
     }
     html.push_str(
-        "</table>\n<p>Made by strait from summary.json, latency_cdf.csv and timeseries.csv; \
+        "</table>\n<p>Made by strait from summary.json and the CSV files beside it; \
         `strait plot` redraws it.</p>\n</body></html>\n",
     );
     Ok(html)

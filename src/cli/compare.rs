@@ -8,7 +8,8 @@
 //!               ┌─ least-loaded ──► OUT/least-loaded/   summary.json, CSVs
 //!  SCENARIO ────┼─ latency-aware ─► OUT/latency-aware/
 //!  (+ --set)    └─ cost-aware ────► OUT/cost-aware/
-//!                                   OUT/compare.csv, OUT/compare.json, a table on stdout
+//!                                   OUT/compare.csv, OUT/compare.json, a table on stdout,
+//!                                   OUT/charts/, OUT/report.html (and each run's own)
 //! ```
 //!
 //! **Identical demand.** Every random draw in strait comes from a stream derived from the
@@ -50,6 +51,9 @@ pub struct CompareArgs {
     /// Print nothing on success.
     #[arg(long)]
     pub quiet: bool,
+    /// Skip the charts and report.html (the comparison's and each run's).
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 /// One run of the comparison: its label and the overrides that make it.
@@ -331,6 +335,7 @@ pub fn execute(args: CompareArgs) -> Result<(), CliError> {
             directory.display()
         ))
     })?;
+    super::plot::charts_unless(args.no_charts, &directory)?;
     if !args.quiet {
         print_to_stdout(|out| print_table(out, &rows, &directory))?;
     }

@@ -1,5 +1,6 @@
-//! `strait plot OUTPUT_DIR`: redraws a run's charts and report.html from its output files
-//! (summary.json, latency_cdf.csv, timeseries.csv), without simulating again.
+//! `strait plot OUTPUT_DIR`: redraws the charts and report.html of a run (from summary.json
+//! and its CSV files) or of a comparison (from compare.json and every run's files), without
+//! simulating again.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +8,7 @@ use super::CliError;
 
 #[derive(clap::Args)]
 pub struct PlotArgs {
-    /// The output directory of a `strait run`.
+    /// The output directory of a `strait run` or a `strait compare`.
     pub directory: PathBuf,
 }
 
@@ -17,7 +18,7 @@ pub fn charts_unless(skip: bool, directory: &Path) -> Result<(), CliError> {
         return Ok(());
     }
     #[cfg(feature = "charts")]
-    crate::charts::render(directory).map_err(|error| {
+    crate::charts::render_any(directory).map_err(|error| {
         CliError::Input(format!(
             "cannot draw the charts: {error}; --no-charts skips them"
         ))
@@ -30,7 +31,7 @@ pub fn charts_unless(skip: bool, directory: &Path) -> Result<(), CliError> {
 pub fn execute(args: PlotArgs) -> Result<(), CliError> {
     #[cfg(feature = "charts")]
     {
-        let written = crate::charts::render(&args.directory)
+        let written = crate::charts::render_any(&args.directory)
             .map_err(|error| CliError::Input(error.to_string()))?;
         super::print_to_stdout(|out| {
             use std::io::Write;

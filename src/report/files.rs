@@ -250,13 +250,37 @@ pub fn write_run(
     })?;
     write_atomic(&directory.join("links.csv"), &links)?;
 
+    let sites = csv_bytes(|w| {
+        w.write_record(["site", "kind", "jurisdiction", "latitude", "longitude"])?;
+        for site in &scenario.sites {
+            let (latitude, longitude) = site.location.unzip();
+            w.write_record([
+                site.id.clone(),
+                site.kind.name().to_string(),
+                site.jurisdiction.clone(),
+                optional(latitude),
+                optional(longitude),
+            ])?;
+        }
+        Ok(())
+    })?;
+    write_atomic(&directory.join("sites.csv"), &sites)?;
+
     let cdf = csv_bytes(|w| {
         w.write_record(["tenant", "metric", "quantile", "ms"])?;
-        for (tenant, m) in scenario.tenants.iter().zip(&metrics.tenants) {
+        // `*` (never a tenant id) is every tenant together: compare charts draw it.
+        let overall = metrics.overall();
+        let rows = scenario
+            .tenants
+            .iter()
+            .map(|tenant| tenant.id.as_str())
+            .zip(&metrics.tenants)
+            .chain([("*", &overall)]);
+        for (tenant, m) in rows {
             for (metric, stats) in [("ttft", &m.ttft), ("e2e", &m.e2e), ("tpot", &m.tpot)] {
                 for (quantile, ms) in stats.cdf_points() {
                     w.write_record([
-                        tenant.id.clone(),
+                        tenant.to_string(),
                         metric.to_string(),
                         number(quantile),
                         number(ms),

@@ -6,19 +6,33 @@ use std::path::Path;
 
 use crate::common::{scenarios_dir, stderr, strait, temp_dir};
 
-const CHARTS: [&str; 6] = [
+const CHARTS: [&str; 11] = [
     "ttft_cdf",
     "e2e_cdf",
     "slo_attainment",
+    "ttft_p99",
     "utilization",
+    "queue_length",
     "mean_batch",
     "arrivals",
+    "topology",
+    "cross_border",
+    "costs",
 ];
 
-fn quickstart_run(out: &Path) {
-    let output = strait(&[
-        "run",
-        scenarios_dir().join("quickstart.toml").to_str().unwrap(),
+const COMPARE_CHARTS: [&str; 4] = [
+    "compare_ttft_cdf",
+    "compare_e2e_cdf",
+    "cost_vs_ttft",
+    "compare_slo",
+];
+
+/// `strait COMMAND quickstart.toml EXTRA…` for 10 simulated minutes into `out`.
+fn quickstart(command: &str, extra: &[&str], out: &Path) {
+    let scenario = scenarios_dir().join("quickstart.toml");
+    let mut args = vec![command, scenario.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.extend([
         "--set",
         "run.duration=10m",
         "--set",
@@ -27,7 +41,12 @@ fn quickstart_run(out: &Path) {
         out.to_str().unwrap(),
         "--quiet",
     ]);
+    let output = strait(&args);
     assert!(output.status.success(), "{}", stderr(&output));
+}
+
+fn quickstart_run(out: &Path) {
+    quickstart("run", &[], out);
 }
 
 /// The PNG decodes to 1000 × 600 and its pixels vary (not one flat colour).
@@ -81,15 +100,150 @@ fn a_run_draws_every_chart_and_a_self_contained_report() {
     assert!(svg("utilization.svg").contains("simulated time (h)"));
     assert!(svg("slo_attainment.svg").contains("SLO attainment (%)"));
     assert!(svg("arrivals.svg").contains("cn-large"));
+    assert!(svg("queue_length.svg").contains("requests waiting"));
+    assert!(svg("ttft_p99.svg").contains("TTFT p99 (ms)"));
+    let topology = svg("topology.svg");
+    for label in [
+        "longitude (°)",
+        "latitude (°)",
+        "hub-sg (SG)",
+        "cross-border link",
+    ] {
+        assert!(topology.contains(label), "topology.svg lacks {label:?}");
+    }
+    // The matrix names every jurisdiction (plotters writes each text on its own line).
+    let border = svg("cross_border.svg");
+    for label in ["jurisdiction", "\nCN\n", "\nSG\n", "\nUS\n", "\nHK\n"] {
+        assert!(border.contains(label), "cross_border.svg lacks {label:?}");
+    }
+    assert!(svg("costs.svg").contains("USD over the run"));
+    assert!(svg("costs.svg").contains("revenue"));
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_eq!(report.matches("<svg").count(), CHARTS.len());
+    assert_self_contained(&report, &out);
+}
+
+/// report.html fetches nothing: no scripts, stylesheets, images or network addresses, and
+/// every link points at a file that exists beside it.
+fn assert_self_contained(report: &str, directory: &Path) {
+    let outside = report.replace("http://www.w3.org/2000/svg", "");
     for forbidden in ["http://", "https://", "src=", "<link", "<script"] {
-        let outside = report.replace("http://www.w3.org/2000/svg", "");
         assert!(
             !outside.contains(forbidden),
             "report.html refers outside itself: {forbidden}"
         );
     }
+    for (_, rest) in report
+        .match_indices("href=\"")
+        .map(|(i, _)| report.split_at(i + 6))
+    {
+        let target = &rest[..rest.find('"').unwrap()];
+        println!("report.html links to {target}");
+        assert!(
+            directory.join(target).is_file(),
+            "report.html links to {target}, which does not exist"
+        );
+    }
+}
+
+#[test]
+fn run_outputs_carry_the_sites_and_an_all_tenants_distribution() {
+    let out = temp_dir("sites-csv");
+    quickstart_run(&out);
+    let sites = std::fs::read_to_string(out.join("sites.csv")).unwrap();
+    println!("{sites}");
+    assert!(sites.starts_with("site,kind,jurisdiction,latitude,longitude\n"));
+    assert!(sites.contains("\nshanghai,ingress,CN,31.23,121.47\n"));
+    assert!(sites.contains(",hub,SG,"));
+    // `*` rows: the distribution of every tenant's requests together, ending at the
+    // overall maximum that summary.json reports.
+    let cdf = std::fs::read_to_string(out.join("latency_cdf.csv")).unwrap();
+    let last_all_ttft = cdf
+        .lines()
+        .rfind(|line| line.starts_with("*,ttft,"))
+        .expect("`*` rows for TTFT");
+    let summary = crate::common::read_summary(&out);
+    let max = summary["latency_ms"]["ttft"]["max"].as_f64().unwrap();
+    let row_ms: f64 = last_all_ttft.rsplit(',').next().unwrap().parse().unwrap();
+    println!("last `*` TTFT row {last_all_ttft}; summary max {max} ms");
+    assert!(last_all_ttft.starts_with("*,ttft,1,"));
+    assert!(
+        (row_ms - max).abs() <= max * 1e-3,
+        "expected {max}, got {row_ms}"
+    );
+}
+
+#[test]
+fn compare_draws_every_run_and_the_comparison() {
+    let out = temp_dir("compare-charts");
+    quickstart(
+        "compare",
+        &["--strategies", "least-loaded,nearest,latency-aware"],
+        &out,
+    );
+    for chart in COMPARE_CHARTS {
+        check_png(&out.join("charts").join(format!("{chart}.png")));
+        let svg = std::fs::read_to_string(out.join("charts").join(format!("{chart}.svg"))).unwrap();
+        assert!(svg.contains("width=\"1000\""), "{chart}");
+        assert!(svg.contains("quickstart (compare)"), "{chart}: the title");
+        for run in ["least-loaded", "nearest", "latency-aware"] {
+            assert!(svg.contains(run), "{chart} does not name the run {run}");
+        }
+    }
+    for run in ["least-loaded", "nearest", "latency-aware"] {
+        for chart in CHARTS {
+            check_png(&out.join(run).join("charts").join(format!("{chart}.png")));
+        }
+        assert!(out.join(run).join("report.html").is_file());
+    }
+    let svg = |name: &str| std::fs::read_to_string(out.join("charts").join(name)).unwrap();
+    assert!(svg("cost_vs_ttft.svg").contains("cost over the run (USD)"));
+    assert!(svg("cost_vs_ttft.svg").contains("TTFT p99 (ms)"));
+    assert!(svg("cost_vs_ttft.svg").contains("Pareto front"));
+    assert!(svg("compare_slo.svg").contains("SLO attainment (%)"));
+    assert!(svg("compare_ttft_cdf.svg").contains("TTFT (ms, log scale)"));
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(report.matches("<svg").count(), COMPARE_CHARTS.len());
+    assert_eq!(report.matches("/report.html\"").count(), 3);
+    // The front the report names is the runs no other run beats on both cost and p99
+    // TTFT, recomputed here from compare.json. (nearest queues everything at one
+    // deployment but pays a few cents less transit, so it is on the front by cost.)
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    let point = |row: &serde_json::Value| {
+        (
+            row["cost_usd"].as_f64().unwrap(),
+            row["ttft_p99_ms"].as_f64().unwrap(),
+        )
+    };
+    let mut expected: Vec<(f64, &str)> = rows
+        .iter()
+        .filter(|row| {
+            let (cost, ttft) = point(row);
+            !rows.iter().any(|other| {
+                let (c, t) = point(other);
+                c <= cost && t <= ttft && (c < cost || t < ttft)
+            })
+        })
+        .map(|row| (point(row).0, row["label"].as_str().unwrap()))
+        .collect();
+    expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let expected: Vec<&str> = expected.into_iter().map(|(_, label)| label).collect();
+    let front = report
+        .lines()
+        .find_map(|line| line.strip_prefix("<p>On the Pareto front of cost and p99 TTFT: "))
+        .unwrap()
+        .trim_end_matches(".</p>");
+    println!("front: expected {expected:?}, report says {front}");
+    assert_eq!(front, expected.join(", "));
+    assert_self_contained(&report, &out);
+
+    // `strait plot` on the comparison redraws the same charts.
+    let before = svg("cost_vs_ttft.svg");
+    std::fs::remove_dir_all(out.join("charts")).unwrap();
+    let output = strait(&["plot", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(before, svg("cost_vs_ttft.svg"));
 }
 
 #[test]
