@@ -1,5 +1,6 @@
 //! The discrete-event core: a clock in integer nanoseconds, an event queue ordered by
-//! (time, sequence), and seeded random-number streams.
+//! (time, rank, sequence), timers (one reschedulable event each), and seeded random-number
+//! streams.
 //!
 //! This module is domain-free: it imports nothing from the rest of the crate and knows
 //! nothing of regions, GPUs or tenants. A model is any type implementing [`Model`]; it
@@ -31,8 +32,10 @@ mod queue;
 mod rng;
 mod simulation;
 mod time;
+mod timers;
 
 pub use queue::{EventOrder, EventQueue};
 pub use rng::{RngStreams, StreamRng};
 pub use simulation::{Context, Model, Simulation};
 pub use time::{SimDuration, SimTime};
+pub use timers::Timers;

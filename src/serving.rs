@@ -89,8 +89,6 @@ struct Replica {
     prefilling: Vec<RequestId>,
     /// The decode stretch in progress, if the replica is decoding.
     coast: Option<Coast>,
-    /// Bumped when the replica's pending event is replaced; older events are stale.
-    generation: u32,
     /// A queued request is counting on this replica's next step boundary.
     woken: bool,
     /// Bumped with every new decode stretch, so wake-up candidates of an earlier stretch
@@ -110,6 +108,8 @@ struct Replica {
 /// The live state of one deployment.
 pub struct DeploymentState {
     index: u32,
+    /// The engine timer of replica 0 (see `new`).
+    first_timer: u32,
     service: ServiceModel,
     /// Schedule every decode step as its own event (for checking that jumps are exact).
     step_by_step: bool,
@@ -152,11 +152,20 @@ pub struct DeploymentState {
 }
 
 impl DeploymentState {
-    pub fn new(index: usize, deployment: &Deployment, rng: StreamRng, step_by_step: bool) -> Self {
+    /// `first_timer`: the engine timer of replica 0; replica `r` uses `first_timer + r` for
+    /// its one pending event (its next completion or iteration boundary).
+    pub fn new(
+        index: usize,
+        first_timer: u32,
+        deployment: &Deployment,
+        rng: StreamRng,
+        step_by_step: bool,
+    ) -> Self {
         // Batches grow on demand; a huge max_batch must not reserve memory up front.
         let slots = (deployment.max_batch as usize).min(64);
         DeploymentState {
             index: index as u32,
+            first_timer,
             service: deployment.service.clone(),
             step_by_step,
             max_batch: deployment.max_batch,
@@ -172,7 +181,6 @@ impl DeploymentState {
                 .map(|_| Replica {
                     prefilling: Vec::with_capacity(slots),
                     coast: None,
-                    generation: 0,
                     woken: false,
                     coast_stamp: 0,
                     decode_steps: 0,
@@ -355,13 +363,13 @@ impl DeploymentState {
                 .as_mut()
                 .expect("chosen among decoding replicas");
             coast.steps = steps;
-            replica.generation = replica.generation.wrapping_add(1);
-            context.schedule_at(
+            // Moves the replica's pending event earlier, in place.
+            context.set_timer(
+                self.first_timer + index,
                 boundary,
                 Event::ReplicaDone {
                     deployment: self.index,
                     replica: index,
-                    generation: replica.generation,
                 },
             );
         }
@@ -371,16 +379,12 @@ impl DeploymentState {
     pub fn replica_done(
         &mut self,
         replica: u32,
-        generation: u32,
         context: &mut Context<Event>,
         requests: &mut RequestSlab,
         outcomes: &mut Vec<Outcome>,
     ) {
         let now = context.now();
         let state = &mut self.replicas[replica as usize];
-        if generation != state.generation {
-            return; // replaced by an earlier wake-up
-        }
         state.woken = false;
         // Requests leaving the replica, and how many of them completed.
         let mut finished = 0u32;
@@ -661,12 +665,12 @@ impl DeploymentState {
                     state.busy = true;
                     self.busy_replicas.set(now, self.busy_replicas.level() + 1);
                 }
-                context.schedule_in(
-                    duration,
+                context.set_timer(
+                    self.first_timer + replica,
+                    now + duration,
                     Event::ReplicaDone {
                         deployment: self.index,
                         replica,
-                        generation: state.generation,
                     },
                 );
             }

@@ -39,13 +39,9 @@ pub enum Event {
     Arrival { tenant: u32 },
     /// A request reaches its deployment after crossing the network.
     ReachDeployment { request: RequestId },
-    /// A replica's service or iteration ends (unless `generation` is stale: the replica
-    /// was woken earlier by an arrival).
-    ReplicaDone {
-        deployment: u32,
-        replica: u32,
-        generation: u32,
-    },
+    /// A replica's service or iteration ends (each replica's is on its own engine timer,
+    /// moved earlier when an arrival wakes the replica at a step boundary).
+    ReplicaDone { deployment: u32, replica: u32 },
     /// Warm-up is over: statistics start here.
     WarmupEnd,
     /// End of a metrics interval.
@@ -418,13 +414,18 @@ impl Provider {
             .enumerate()
             .map(|(index, tenant)| TenantDemand::new(tenant, index, &streams, scenario.run.start))
             .collect::<Result<Vec<_>, String>>()?;
+        let mut next_timer = 0u32;
         let deployments = scenario
             .deployments
             .iter()
             .enumerate()
             .map(|(index, deployment)| {
+                // One engine timer per replica, numbered across deployments.
+                let first_timer = next_timer;
+                next_timer += deployment.replicas;
                 DeploymentState::new(
                     index,
+                    first_timer,
                     deployment,
                     streams.stream("service", index as u64),
                     options.step_by_step,
@@ -771,11 +772,9 @@ impl Model for Provider {
             Event::ReplicaDone {
                 deployment,
                 replica,
-                generation,
             } => {
                 self.deployments[deployment as usize].replica_done(
                     replica,
-                    generation,
                     context,
                     &mut self.requests,
                     &mut self.outcomes,

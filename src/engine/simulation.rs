@@ -2,6 +2,7 @@
 
 use super::queue::{EventOrder, EventQueue};
 use super::time::{SimDuration, SimTime};
+use super::timers::Timers;
 
 /// A simulated system. It owns all its state; the engine owns only time and pending events.
 pub trait Model {
@@ -12,10 +13,12 @@ pub trait Model {
     fn handle(&mut self, event: Self::Event, context: &mut Context<Self::Event>);
 }
 
-/// What a model may do while handling an event: read the clock and schedule events.
+/// What a model may do while handling an event: read the clock, schedule events, and set
+/// or cancel timers.
 pub struct Context<E> {
     now: SimTime,
     queue: EventQueue<E>,
+    timers: Timers<E>,
 }
 
 impl<E: EventOrder> Context<E> {
@@ -34,9 +37,44 @@ impl<E: EventOrder> Context<E> {
         self.queue.push(time.max(self.now), event);
     }
 
-    /// Number of events waiting.
+    /// Set timer number `timer` to deliver `event` at `time` (not in the past), replacing
+    /// whatever it held: a timer holds at most one pending event. Timers are numbered by
+    /// the model (small, dense numbers: the engine keeps a slot for every number up to the
+    /// largest used). At the same instant, timers and queued events run by rank.
+    pub fn set_timer(&mut self, timer: u32, time: SimTime, event: E) {
+        debug_assert!(time >= self.now, "setting a timer in the past");
+        let rank = event.rank();
+        self.timers.set(timer, time.max(self.now), rank, event);
+    }
+
+    /// Clear timer number `timer` (nothing happens if it is not set).
+    pub fn cancel_timer(&mut self, timer: u32) {
+        self.timers.cancel(timer);
+    }
+
+    /// Number of events waiting, in the queue and on timers.
     pub fn pending(&self) -> usize {
-        self.queue.len()
+        self.queue.len() + self.timers.len()
+    }
+
+    /// Takes the next event if it is at or before `end`: the earlier of the queue's and
+    /// the timers' by (time, rank); on a tie in both, the queue's.
+    fn pop_until(&mut self, end: SimTime) -> Option<(SimTime, E)> {
+        let queued = self.queue.peek_key();
+        let timed = self.timers.peek();
+        let (time, from_timers) = match (queued, timed) {
+            (Some(queued), Some(timed)) if timed < queued => (timed.0, true),
+            (None, Some(timed)) => (timed.0, true),
+            (queued, _) => (queued?.0, false),
+        };
+        if time > end {
+            return None;
+        }
+        if from_timers {
+            self.timers.pop()
+        } else {
+            self.queue.pop()
+        }
     }
 }
 
@@ -54,6 +92,7 @@ impl<M: Model> Simulation<M> {
             context: Context {
                 now: SimTime::ZERO,
                 queue: EventQueue::new(),
+                timers: Timers::default(),
             },
             events_processed: 0,
         }
@@ -65,7 +104,12 @@ impl<M: Model> Simulation<M> {
 
     /// Process the next event, if there is one; returns whether there was.
     pub fn step(&mut self) -> bool {
-        let Some((time, event)) = self.context.queue.pop() else {
+        self.step_until(SimTime::MAX)
+    }
+
+    /// Process the next event if it is at or before `end`; returns whether there was one.
+    fn step_until(&mut self, end: SimTime) -> bool {
+        let Some((time, event)) = self.context.pop_until(end) else {
             return false;
         };
         self.context.now = time;
@@ -77,14 +121,7 @@ impl<M: Model> Simulation<M> {
     /// Process every event at or before `end`, then leave the clock at `end`.
     /// Events after `end` stay pending.
     pub fn run_until(&mut self, end: SimTime) {
-        while self
-            .context
-            .queue
-            .peek_time()
-            .is_some_and(|time| time <= end)
-        {
-            self.step();
-        }
+        while self.step_until(end) {}
         self.context.now = self.context.now.max(end);
     }
 
@@ -97,7 +134,7 @@ impl<M: Model> Simulation<M> {
     }
 
     pub fn pending_events(&self) -> usize {
-        self.context.queue.len()
+        self.context.pending()
     }
 
     pub fn model(&self) -> &M {
