@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::metrics::{LatencySummary, round6};
 use crate::simulator::{RunOutput, TenantMetrics};
 
-pub use files::{write_atomic, write_run};
+pub use files::{is_run_label, write_atomic, write_run};
 pub use text::{grouped, print_run};
 
 #[derive(Serialize)]

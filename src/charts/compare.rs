@@ -18,7 +18,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::draw::{CdfLine, Chart, cdf_lines, colour, group_label, legend, on_backend, text};
+use super::draw::{CdfLine, Chart, axis, cdf_lines, colour, group_label, legend, on_backend, text};
 use super::html::{cell, escape, figure, head};
 use super::{ChartError, RunData};
 
@@ -29,6 +29,9 @@ pub struct CompareData {
     pub labels: Vec<String>,
     /// compare.json's rows.
     pub rows: Vec<serde_json::Value>,
+    /// Each run's (cost USD, p99 TTFT ms), and whether it completed any request (a run
+    /// that served nothing has no latency to speak of and stays off the Pareto front).
+    pub points: Vec<((f64, f64), bool)>,
     /// Each run's own files.
     pub runs: Vec<RunData>,
 }
@@ -45,6 +48,7 @@ impl CompareData {
         let rows: Vec<serde_json::Value> =
             serde_json::from_str(&text).map_err(|error| ChartError::new(&path, error))?;
         let mut labels = Vec::new();
+        let mut points = Vec::new();
         for (index, row) in rows.iter().enumerate() {
             let Some(label) = row["label"].as_str() else {
                 return Err(ChartError::new(
@@ -53,7 +57,7 @@ impl CompareData {
                 ));
             };
             // A label names a directory below this one, nothing else.
-            if label.is_empty() || label.contains(['/', '\\']) || label.starts_with('.') {
+            if !crate::report::is_run_label(label) {
                 return Err(ChartError::new(
                     &path,
                     format!(
@@ -63,6 +67,20 @@ impl CompareData {
                 ));
             }
             labels.push(label.to_string());
+            let number = |field: &str| match row[field].as_f64() {
+                Some(value) if value.is_finite() => Ok(value),
+                _ => Err(ChartError::new(
+                    &path,
+                    format!(
+                        "row {} ({label}): `{field}` is not a finite number",
+                        index + 1
+                    ),
+                )),
+            };
+            points.push((
+                (number("cost_usd")?, number("ttft_p99_ms")?),
+                number("completed")? > 0.0,
+            ));
         }
         let runs = labels
             .iter()
@@ -75,6 +93,7 @@ impl CompareData {
                 .unwrap_or_default(),
             labels,
             rows,
+            points,
             runs,
         })
     }
@@ -83,16 +102,15 @@ impl CompareData {
         format!("{what} — {} (compare)", self.scenario)
     }
 
-    /// (cost USD, p99 TTFT ms) of each run.
-    fn cost_and_ttft(&self) -> Vec<(f64, f64)> {
-        self.rows
-            .iter()
-            .map(|row| {
-                (
-                    row["cost_usd"].as_f64().unwrap_or(0.0),
-                    row["ttft_p99_ms"].as_f64().unwrap_or(0.0),
-                )
-            })
+    /// The runs on the Pareto front, by cost (runs that served nothing left out).
+    pub fn front(&self) -> Vec<usize> {
+        let served: Vec<usize> = (0..self.points.len())
+            .filter(|&index| self.points[index].1)
+            .collect();
+        let points: Vec<(f64, f64)> = served.iter().map(|&index| self.points[index].0).collect();
+        pareto_front(&points)
+            .into_iter()
+            .map(|position| served[position])
             .collect()
     }
 }
@@ -146,13 +164,23 @@ fn all_runs_cdf<DB: DrawingBackend>(
     )
 }
 
+/// Differences smaller than these are ties: a cent of cost, a hundredth of a millisecond
+/// of p99 TTFT (runs with the same GPUs differ in cost by fractions of a cent of transit).
+const COST_TOLERANCE_USD: f64 = 0.01;
+const TTFT_TOLERANCE_MS: f64 = 0.01;
+
 /// Indices of the runs on the Pareto front of (cost, p99 TTFT), both lower-is-better,
-/// sorted by cost: no other run is at least as good on both and better on one.
+/// sorted by cost: no other run is at least as good on both and better on one by more than
+/// the tolerance.
 pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
     let dominated = |index: usize| {
         let (cost, ttft) = points[index];
         points.iter().any(|&(other_cost, other_ttft)| {
-            other_cost <= cost && other_ttft <= ttft && (other_cost < cost || other_ttft < ttft)
+            let no_worse =
+                other_cost <= cost + COST_TOLERANCE_USD && other_ttft <= ttft + TTFT_TOLERANCE_MS;
+            let better =
+                other_cost < cost - COST_TOLERANCE_USD || other_ttft < ttft - TTFT_TOLERANCE_MS;
+            no_worse && better
         })
     };
     let mut front: Vec<usize> = (0..points.len()).filter(|&i| !dominated(i)).collect();
@@ -166,20 +194,22 @@ fn cost_vs_ttft<DB: DrawingBackend>(
     data: &CompareData,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(text)?;
-    let points = data.cost_and_ttft();
-    let front = pareto_front(&points);
+    let points: Vec<(f64, f64)> = data.points.iter().map(|&(point, _)| point).collect();
+    let front = data.front();
     let span = |values: &mut dyn Iterator<Item = f64>| {
         let (low, high) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
         if points.is_empty() {
             (0.0, 1.0)
         } else {
-            // Equal values (every run pays the same GPUs) still get a visible axis.
-            let pad = ((high - low) * 0.15).max(high.abs() * 0.02).max(1e-3);
+            // Padded by the spread, so runs a few cents apart are told apart; equal values
+            // still get a visible axis.
+            let pad = ((high - low) * 0.15).max(high.abs() * 1e-6).max(0.01);
             (low - pad, high + pad)
         }
     };
     let (cost_low, cost_high) = span(&mut points.iter().map(|p| p.0));
     let (ttft_low, ttft_high) = span(&mut points.iter().map(|p| p.1));
+    let cost_decimals = if cost_high - cost_low < 10.0 { 2 } else { 0 };
     let mut chart = ChartBuilder::on(root)
         .caption(
             data.title("Cost against p99 TTFT (Pareto front joined)"),
@@ -188,14 +218,17 @@ fn cost_vs_ttft<DB: DrawingBackend>(
         .margin(15)
         .x_label_area_size(50)
         .y_label_area_size(80)
-        .build_cartesian_2d(cost_low..cost_high, ttft_low.max(0.0)..ttft_high)
+        .build_cartesian_2d(
+            axis(cost_low, cost_high, "the runs' costs")?,
+            axis(ttft_low.max(0.0), ttft_high, "the runs' p99 TTFT")?,
+        )
         .map_err(text)?;
     chart
         .configure_mesh()
         .x_desc("cost over the run (USD)")
         .max_light_lines(2)
         .y_desc("TTFT p99 (ms)")
-        .x_label_formatter(&|usd| format!("{usd:.0}"))
+        .x_label_formatter(&|usd| format!("{usd:.cost_decimals$}"))
         .y_label_formatter(&|ms| format!("{ms:.0}"))
         .label_style(("sans-serif", 16))
         .draw()
@@ -215,10 +248,8 @@ fn cost_vs_ttft<DB: DrawingBackend>(
                 .map(|&index| Circle::new(points[index], 12, BLACK.stroke_width(2))),
         )
         .map_err(text)?;
-    let label_style = TextStyle::from(("sans-serif", 15).into_font())
-        .color(&BLACK)
-        .pos(Pos::new(HPos::Left, VPos::Bottom));
-    for (index, (&point, label)) in points.iter().zip(&data.labels).enumerate() {
+
+    for (index, (&(point, served), label)) in data.points.iter().zip(&data.labels).enumerate() {
         let style = colour(index);
         // Runs at (nearly) the same point get their labels stacked, not overprinted.
         let near = |other: &(f64, f64)| {
@@ -226,13 +257,25 @@ fn cost_vs_ttft<DB: DrawingBackend>(
                 && (other.1 - point.1).abs() <= (ttft_high - ttft_low) * 0.02
         };
         let earlier_here = points[..index].iter().filter(|other| near(other)).count() as i32;
+        // Labels of points near the right edge go on their left, inside the plot.
+        let on_left = (point.0 - cost_low) / (cost_high - cost_low) > 0.7;
+        let label_style = TextStyle::from(("sans-serif", 15).into_font())
+            .color(&style)
+            .pos(Pos::new(
+                if on_left { HPos::Right } else { HPos::Left },
+                VPos::Bottom,
+            ));
         chart
             .draw_series([EmptyElement::at(point)
                 + Circle::new((0, 0), 7, style.filled())
                 + Text::new(
-                    label.clone(),
-                    (14, -6 - 18 * earlier_here),
-                    label_style.clone().color(&style),
+                    if served {
+                        label.clone()
+                    } else {
+                        format!("{label} (served nothing)")
+                    },
+                    (if on_left { -14 } else { 14 }, -6 - 18 * earlier_here),
+                    label_style,
                 )])
             .map_err(text)?;
     }
@@ -344,7 +387,7 @@ pub fn page(data: &CompareData, charts: &Path) -> Result<String, ChartError> {
         html.push_str("</tr>\n");
     }
     html.push_str("</table>\n");
-    let front = pareto_front(&data.cost_and_ttft());
+    let front = data.front();
     let _ = writeln!(
         html,
         "<p>On the Pareto front of cost and p99 TTFT: {}.</p>",
@@ -383,6 +426,16 @@ mod tests {
         println!("expected [1, 3, 2], got {front:?}");
         assert_eq!(front, vec![1, 3, 2]);
         assert_eq!(pareto_front(&[]), Vec::<usize>::new());
+        // A fraction of a cent is a tie: the run cheaper by a hair but slower is dominated,
+        // and two runs equal within the tolerances both stay.
+        assert_eq!(
+            pareto_front(&[
+                (100.000001, 500.0),
+                (100.000004, 400.0),
+                (100.000002, 400.000001)
+            ]),
+            vec![2, 1]
+        );
         assert_eq!(pareto_front(&[(1.0, 1.0)]), vec![0]);
     }
 }

@@ -84,7 +84,8 @@ pub const CHARTS: [Chart<RunData>; 11] = [
 
 /// Colours by position (tenant or deployment order), the same on every chart.
 pub fn colour(index: usize) -> RGBColor {
-    const PALETTE: [RGBColor; 10] = [
+    // Tableau's 20 colours: the 10 strong ones, then their light partners.
+    const PALETTE: [RGBColor; 20] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -95,8 +96,30 @@ pub fn colour(index: usize) -> RGBColor {
         RGBColor(127, 127, 127),
         RGBColor(188, 189, 34),
         RGBColor(23, 190, 207),
+        RGBColor(174, 199, 232),
+        RGBColor(255, 187, 120),
+        RGBColor(152, 223, 138),
+        RGBColor(255, 152, 150),
+        RGBColor(197, 176, 213),
+        RGBColor(196, 156, 148),
+        RGBColor(247, 182, 210),
+        RGBColor(199, 199, 199),
+        RGBColor(219, 219, 141),
+        RGBColor(158, 218, 229),
     ];
     PALETTE[index % PALETTE.len()]
+}
+
+/// `low..high` for an axis, or an error when a value in the files is too large to draw
+/// (an infinite or inverted range would make plotters loop or panic).
+pub fn axis(low: f64, high: f64, what: &str) -> Result<std::ops::Range<f64>, String> {
+    if low.is_finite() && high.is_finite() && low < high {
+        Ok(low..high)
+    } else {
+        Err(format!(
+            "cannot draw {what}: its values span {low}..{high}; check the numbers in the output files"
+        ))
+    }
 }
 
 pub fn text<E: std::fmt::Debug>(error: E) -> String {
@@ -153,27 +176,31 @@ pub fn cdf_lines<DB: DrawingBackend>(
     lines: Vec<CdfLine<'_>>,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(text)?;
+    // The axis spans every point and every target, so a target is drawn where it is.
     let values = lines
         .iter()
-        .flat_map(|line| line.points.iter().map(|&(_, ms)| ms));
+        .flat_map(|line| line.points.iter().map(|&(_, ms)| ms).chain(line.target_ms));
     let (low, high) = values.fold((f64::MAX, 0.0f64), |(lo, hi), ms| (lo.min(ms), hi.max(ms)));
     let (low, high) = if high > 0.0 {
-        ((low.max(0.01)) * 0.8, high * 1.25)
+        ((low.max(0.001)) * 0.8, high * 1.25)
     } else {
         (1.0, 10.0)
     };
+    let range = axis(low, high, &format!("the {label} distribution"))?;
+    // Enough decimals to tell the ticks apart below a millisecond.
+    let decimals = if low < 1.0 { 3 } else { 0 };
     let mut chart = ChartBuilder::on(root)
         .caption(caption, ("sans-serif", 24))
         .margin(15)
         .x_label_area_size(50)
         .y_label_area_size(60)
-        .build_cartesian_2d((low..high).log_scale(), 0.0..1.0)
+        .build_cartesian_2d(range.log_scale(), 0.0..1.0)
         .map_err(text)?;
     chart
         .configure_mesh()
         .x_desc(format!("{label} (ms, log scale)"))
         .x_labels(8)
-        .x_label_formatter(&|ms| format!("{ms:.0}"))
+        .x_label_formatter(&|ms| format!("{ms:.decimals$}"))
         .y_desc("fraction of requests")
         .label_style(("sans-serif", 16))
         .draw()
@@ -270,19 +297,14 @@ fn tenant_bars<DB: DrawingBackend>(
         .margin(15)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d((0..count - 1).into_segmented(), 0.0..top)
+        // Tenant i spans [i, i + 1).
+        .build_cartesian_2d(0.0..count as f64, axis(0.0, top, bars.what)?)
         .map_err(text)?;
-    let tenants = data.tenants.clone();
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(count)
-        .x_label_formatter(&|segment| match segment {
-            SegmentValue::CenterOf(index) | SegmentValue::Exact(index) => {
-                tenants.get(*index).cloned().unwrap_or_default()
-            }
-            SegmentValue::Last => String::new(),
-        })
+        .x_labels(count * 2 + 1)
+        .x_label_formatter(&|x| group_label(&data.tenants, *x))
         .x_desc("tenant")
         .y_desc(bars.axis)
         .max_light_lines(2)
@@ -290,22 +312,17 @@ fn tenant_bars<DB: DrawingBackend>(
         .draw()
         .map_err(text)?;
     for (index, &(value, target)) in bars.values.iter().enumerate() {
-        let mut bar = Rectangle::new(
-            [
-                (SegmentValue::Exact(index), 0.0),
-                (SegmentValue::Exact(index + 1), value),
-            ],
-            colour(index).filled(),
-        );
-        bar.set_margin(0, 0, 20, 20);
-        chart.draw_series([bar]).map_err(text)?;
+        let x = index as f64;
+        chart
+            .draw_series([Rectangle::new(
+                [(x + 0.15, 0.0), (x + 0.85, value)],
+                colour(index).filled(),
+            )])
+            .map_err(text)?;
         if let Some(target) = target {
             chart
                 .draw_series(DashedLineSeries::new(
-                    [
-                        (SegmentValue::Exact(index), target),
-                        (SegmentValue::Exact(index + 1), target),
-                    ],
+                    [(x + 0.05, target), (x + 0.95, target)],
                     8,
                     4,
                     BLACK.stroke_width(2),
@@ -401,7 +418,10 @@ fn time_lines<DB: DrawingBackend>(
         .margin(15)
         .x_label_area_size(50)
         .y_label_area_size(80)
-        .build_cartesian_2d(0.0..end / 3600.0, 0.0..top)
+        .build_cartesian_2d(
+            axis(0.0, end / 3600.0, lines.what)?,
+            axis(0.0, top, lines.what)?,
+        )
         .map_err(text)?;
     chart
         .configure_mesh()

@@ -16,7 +16,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::RunData;
-use super::draw::{group_label, legend, text, title};
+use super::draw::{axis, group_label, legend, text, title};
 
 /// The parts of a cost bar, bottom up, with their colours.
 const PARTS: [(&str, &str, RGBColor); 3] = [
@@ -94,7 +94,7 @@ pub fn costs<DB: DrawingBackend>(
         .x_label_area_size(50)
         .y_label_area_size(90)
         // Each group spans one unit: the cost bar on its left half, revenue on its right.
-        .build_cartesian_2d(0.0..count as f64, 0.0..top)
+        .build_cartesian_2d(0.0..count as f64, axis(0.0, top, "the costs")?)
         .map_err(text)?;
     let labels: Vec<String> = groups.iter().map(|group| group.label.clone()).collect();
     chart
@@ -105,7 +105,13 @@ pub fn costs<DB: DrawingBackend>(
         .x_desc("tenant")
         .y_desc("USD over the run")
         .max_light_lines(2)
-        .y_label_formatter(&|usd| format!("{usd:.0}"))
+        .y_label_formatter(&|usd| {
+            if top >= 10.0 {
+                format!("{usd:.0}")
+            } else {
+                format!("{usd:.2}")
+            }
+        })
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(text)?;

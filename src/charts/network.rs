@@ -17,7 +17,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::RunData;
-use super::draw::{text, title};
+use super::draw::{axis, group_label, text, title};
 
 /// Cross-border links.
 const BORDER_RED: RGBColor = RGBColor(214, 39, 40);
@@ -111,13 +111,16 @@ pub fn topology<DB: DrawingBackend>(
         .x_label_area_size(45)
         .y_label_area_size(55)
         .build_cartesian_2d(
-            (low.0 - pad_x)..(high.0 + pad_x),
-            (low.1 - pad_y)..(high.1 + pad_y),
+            // More room on the right, where the labels go.
+            axis(low.0 - pad_x, high.0 + 2.0 * pad_x, "the map")?,
+            axis(low.1 - pad_y, high.1 + pad_y, "the map")?,
         )
         .map_err(text)?;
     chart
         .configure_mesh()
-        .x_desc(if any_located {
+        .x_desc(if !data.has_sites {
+            "no sites.csv in this output directory: re-run to draw the map"
+        } else if any_located {
             "longitude (°)"
         } else {
             "no site has a location: sites on a ring"
@@ -187,33 +190,27 @@ pub fn topology<DB: DrawingBackend>(
     let (plot_width, plot_height) = (880.0, 480.0);
     let to_pixels = |(x, y): (f64, f64)| {
         (
-            (x - low.0 + pad_x) / (high.0 - low.0 + 2.0 * pad_x) * plot_width,
+            (x - low.0 + pad_x) / (high.0 - low.0 + 3.0 * pad_x) * plot_width,
             (high.1 + pad_y - y) / (high.1 - low.1 + 2.0 * pad_y) * plot_height,
         )
     };
-    let mut taken: Vec<(f64, f64)> = Vec::new();
+    // Label boxes already drawn, in pixels (left, right, centre y).
+    let mut taken: Vec<(f64, f64, f64)> = Vec::new();
     let mut legend_kinds = std::collections::BTreeSet::new();
     for position in order {
         let site = &data.sites[position];
         let ((x, y), located) = placed[position];
-        let (pixel_x, pixel_y) = to_pixels((x, y));
-        let mut shift = 0i32;
-        while taken.iter().any(|&(tx, ty)| {
-            (tx - pixel_x).abs() < 160.0 && (ty - (pixel_y + shift as f64)).abs() < 17.0
-        }) {
-            shift += 18;
-        }
-        taken.push((pixel_x, pixel_y + shift as f64));
         let label = format!(
             "{} ({}){}",
             site.id,
             site.jurisdiction,
             if located { "" } else { " — no location" }
         );
+        let (pixel_x, pixel_y) = to_pixels((x, y));
+        let (label_at, anchor) = place_label(&mut taken, pixel_x, pixel_y, &label);
         let label_style = TextStyle::from(("sans-serif", 15).into_font())
             .color(&BLACK)
-            .pos(Pos::new(HPos::Left, VPos::Center));
-        let label_at = (14, shift);
+            .pos(Pos::new(anchor, VPos::Center));
         let first_of_kind = legend_kinds.insert(site.kind.clone());
         // One arm per marker shape: each element type is concrete, as plotters wants.
         match site.kind.as_str() {
@@ -256,6 +253,42 @@ pub fn topology<DB: DrawingBackend>(
         }
     }
     super::draw::legend(&mut chart, SeriesLabelPosition::LowerLeft)
+}
+
+/// Where a site's label goes, relative to its marker at (`x`, `y`) pixels: the first of
+/// right, left, then further above or below, that overprints no label in `taken` (to
+/// which it is added). Widths are estimated at 8.5 px a character (15 px DejaVu Sans).
+fn place_label(
+    taken: &mut Vec<(f64, f64, f64)>,
+    x: f64,
+    y: f64,
+    label: &str,
+) -> ((i32, i32), HPos) {
+    let width = label.chars().count() as f64 * 8.5;
+    let clear = |left: f64, right: f64, centre: f64, taken: &[(f64, f64, f64)]| {
+        taken
+            .iter()
+            .all(|&(l, r, c)| right < l || left > r || (centre - c).abs() >= 17.0)
+    };
+    for rows in 0..12 {
+        // 0, then −1, +1, −2, +2, … rows of 18 px.
+        let shift = if rows % 2 == 1 {
+            -(rows + 1) / 2
+        } else {
+            rows / 2
+        } * 18;
+        let centre = y + shift as f64;
+        if clear(x + 14.0, x + 14.0 + width, centre, taken) {
+            taken.push((x + 14.0, x + 14.0 + width, centre));
+            return ((14, shift), HPos::Left);
+        }
+        if clear(x - 14.0 - width, x - 14.0, centre, taken) {
+            taken.push((x - 14.0 - width, x - 14.0, centre));
+            return ((-14, shift), HPos::Right);
+        }
+    }
+    taken.push((x + 14.0, x + 14.0 + width, y));
+    ((14, 0), HPos::Left)
 }
 
 /// Gigabytes that crossed between each pair of jurisdictions (both directions, every
@@ -310,24 +343,16 @@ pub fn cross_border<DB: DrawingBackend>(
         .margin(15)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(
-            (0..count - 1).into_segmented(),
-            (0..count - 1).into_segmented(),
-        )
+        // Jurisdiction i spans [i, i + 1) on both axes.
+        .build_cartesian_2d(0.0..count as f64, 0.0..count as f64)
         .map_err(text)?;
-    let label = |segment: &SegmentValue<usize>| match segment {
-        SegmentValue::CenterOf(index) | SegmentValue::Exact(index) => {
-            names.get(*index).cloned().unwrap_or_default()
-        }
-        SegmentValue::Last => String::new(),
-    };
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_labels(count)
-        .y_labels(count)
-        .x_label_formatter(&label)
-        .y_label_formatter(&label)
+        .x_labels(count * 2 + 1)
+        .y_labels(count * 2 + 1)
+        .x_label_formatter(&|x| group_label(&names, *x))
+        .y_label_formatter(&|y| group_label(&names, *y))
         .x_desc("jurisdiction")
         .y_desc("jurisdiction")
         .label_style(("sans-serif", 16))
@@ -335,13 +360,23 @@ pub fn cross_border<DB: DrawingBackend>(
         .map_err(text)?;
     let cell_text =
         TextStyle::from(("sans-serif", 16).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
+    if matrix.is_empty() {
+        let note = if data.has_sites {
+            "no link crosses a border"
+        } else {
+            "no sites.csv in this output directory: re-run to draw this chart"
+        };
+        let middle = count as f64 / 2.0;
+        chart
+            .draw_series([Text::new(note, (middle, middle), cell_text.clone())])
+            .map_err(text)?;
+        return Ok(());
+    }
     for i in 0..names.len() {
         for j in 0..names.len() {
-            let corners = [
-                (SegmentValue::Exact(i), SegmentValue::Exact(j)),
-                (SegmentValue::Exact(i + 1), SegmentValue::Exact(j + 1)),
-            ];
-            let centre = (SegmentValue::CenterOf(i), SegmentValue::CenterOf(j));
+            let (x, y) = (i as f64, j as f64);
+            let corners = [(x, y), (x + 1.0, y + 1.0)];
+            let centre = (x + 0.5, y + 0.5);
             if i == j {
                 chart
                     .draw_series([Rectangle::new(corners, RGBColor(235, 235, 235).filled())])

@@ -120,13 +120,13 @@ fn parse_variant(text: &str) -> Result<(String, Vec<String>), CliError> {
         )));
     };
     let label = label.trim();
-    if label.is_empty()
+    if !crate::report::is_run_label(label)
         || !label
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     {
         return Err(CliError::Input(format!(
-            "--variant {text:?}: the label {label:?} must be non-empty letters, digits, '-', '_' or '.' (it names a directory)"
+            "--variant {text:?}: the label {label:?} must be letters, digits, '-', '_' or '.', not starting with '.' (it names a directory)"
         )));
     }
     let sets: Vec<String> = sets
@@ -445,5 +445,10 @@ mod tests {
         assert!(parse_variant("no colon").is_err());
         assert!(parse_variant("bad label!: run.seed=3").is_err());
         assert!(parse_variant("x:").is_err());
+        // A label names a directory inside --out: never `..`, `.` or a hidden one.
+        assert!(parse_variant("..: run.seed=3").is_err());
+        assert!(parse_variant(".: run.seed=3").is_err());
+        assert!(parse_variant(".v: run.seed=3").is_err());
+        assert!(parse_variant("v.2: run.seed=3").is_ok());
     }
 }

@@ -8,6 +8,12 @@ use super::{Summary, Timing};
 use crate::metrics::round6;
 use crate::simulator::RunOutput;
 
+/// Whether `label` can name a run's directory inside a comparison's: not empty, no path
+/// separator, and not starting with '.' (no hidden directories, no `.` or `..`).
+pub fn is_run_label(label: &str) -> bool {
+    !label.is_empty() && !label.starts_with('.') && !label.contains(['/', '\\'])
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let directory = path

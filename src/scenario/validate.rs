@@ -985,6 +985,13 @@ fn validate_tenant(
     model_ids: &IdTable,
     deployments: &[Deployment],
 ) -> Result<Tenant> {
+    if raw.id == "*" {
+        // latency_cdf.csv's rows for every tenant together use `*`.
+        return fail(
+            path.key("id"),
+            "\"*\" is reserved (it stands for every tenant together in the outputs); choose another id",
+        );
+    }
     if raw.jurisdiction.trim().is_empty() {
         return fail(
             path.key("jurisdiction"),

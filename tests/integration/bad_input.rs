@@ -497,3 +497,14 @@ fn a_set_path_must_name_a_field() {
         &["names an entity, not a field"],
     );
 }
+
+#[test]
+fn the_all_tenants_id_is_reserved() {
+    rejects(
+        "reserved id",
+        "star.toml",
+        &replaced("id = \"t1\"", "id = \"*\""),
+        &[],
+        &["star.toml:31:", "tenant.*.id", "reserved"],
+    );
+}
