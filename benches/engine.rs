@@ -10,7 +10,7 @@ use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{RngExt, SeedableRng};
-use strait::engine::{EventQueue, SimTime, StreamRng};
+use strait::engine::{EventQueue, SimTime, StreamRng, Timers};
 use strait::routing::StrategySpec;
 
 /// The classic hold model: the queue stays at `size` events; each operation pops the
@@ -35,6 +35,45 @@ fn event_queue(c: &mut Criterion) {
                     event,
                 );
                 black_box(event)
+            });
+        });
+    }
+    group.finish();
+}
+
+/// The hold model on timers: `size` timers always set; each operation takes the earliest
+/// and sets its timer again later (a replica's next iteration), and moves one other timer
+/// earlier (an arrival waking a coasting replica).
+fn timers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("timers_hold");
+    for size in [16u32, 1_024, 65_536] {
+        group.throughput(Throughput::Elements(1));
+        group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, &size| {
+            let mut rng = StreamRng::seed_from_u64(1);
+            let mut timers = Timers::default();
+            for timer in 0..size {
+                let time = SimTime::from_nanos(rng.random_range(0..1_000_000));
+                timers.set(timer, time, timer as u64, timer);
+            }
+            b.iter(|| {
+                let (time, timer) = timers.pop().expect("timers are never all clear");
+                let now = time.as_nanos();
+                timers.set(
+                    timer,
+                    SimTime::from_nanos(now + rng.random_range(0..1_000_000)),
+                    timer as u64,
+                    timer,
+                );
+                let other = rng.random_range(0..size);
+                if other != timer {
+                    timers.set(
+                        other,
+                        SimTime::from_nanos(now + rng.random_range(0..1_000)),
+                        other as u64,
+                        other,
+                    );
+                }
+                black_box(timer)
             });
         });
     }
@@ -160,6 +199,7 @@ fn serving_step(c: &mut Criterion) {
 criterion_group!(
     benches,
     event_queue,
+    timers,
     routing_decision,
     serving_step,
     whole_runs
