@@ -219,6 +219,20 @@ impl DeploymentState {
         self.queue.len() as u32
     }
 
+    /// Asks the CPU for the records `replica`'s next event will touch first: the request
+    /// that finishes decoding soonest and the first prompt being prefilled (a hint).
+    #[inline]
+    pub fn prefetch(&self, replica: u32, requests: &RequestSlab) {
+        if let Some(state) = self.replicas.get(replica as usize) {
+            if let Some(&Reverse((_, id))) = state.decoding.peek() {
+                requests.prefetch(id);
+            }
+            if let Some(&id) = state.prefilling.first() {
+                requests.prefetch(id);
+            }
+        }
+    }
+
     /// Requests routed here and still crossing the network.
     pub fn in_transit(&self) -> u32 {
         self.in_transit

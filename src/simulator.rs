@@ -756,6 +756,21 @@ fn route_choices_for(
 impl Model for Provider {
     type Event = Event;
 
+    fn prefetch(&self, next: &Event) {
+        match *next {
+            Event::ReachDeployment { request } => self.requests.prefetch(request),
+            Event::ReplicaDone {
+                deployment,
+                replica,
+            } => {
+                if let Some(state) = self.deployments.get(deployment as usize) {
+                    state.prefetch(replica, &self.requests);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn handle(&mut self, event: Event, context: &mut Context<Event>) {
         match event {
             Event::Arrival { tenant } => self.handle_arrival(tenant as usize, context),

@@ -92,6 +92,11 @@ impl<E: EventOrder> EventQueue<E> {
         self.heap.peek().map(|entry| entry.time)
     }
 
+    /// The earliest event.
+    pub fn peek_event(&self) -> Option<&E> {
+        self.heap.peek().map(|entry| &entry.event)
+    }
+
     /// The earliest event's (time, rank).
     pub fn peek_key(&self) -> Option<(SimTime, u64)> {
         self.heap.peek().map(|entry| (entry.time, entry.rank))

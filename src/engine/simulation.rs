@@ -11,6 +11,12 @@ pub trait Model {
 
     /// React to `event`, which happens at `context.now()`.
     fn handle(&mut self, event: Self::Event, context: &mut Context<Self::Event>);
+
+    /// A hint, given before `handle`: `next` is the event that comes after the one about to
+    /// be handled (as things stand; handling may schedule an earlier one). A model may ask
+    /// the CPU to fetch the memory `next` will touch, so that it is in cache by then. The
+    /// default does nothing.
+    fn prefetch(&self, _next: &Self::Event) {}
 }
 
 /// What a model may do while handling an event: read the clock, schedule events, and set
@@ -55,6 +61,15 @@ impl<E: EventOrder> Context<E> {
     /// Number of events waiting, in the queue and on timers.
     pub fn pending(&self) -> usize {
         self.queue.len() + self.timers.len()
+    }
+
+    /// The event that `pop_until` would take next.
+    fn peek_event(&self) -> Option<&E> {
+        match (self.queue.peek_key(), self.timers.peek()) {
+            (Some(queued), Some(timed)) if timed < queued => self.timers.peek_event(),
+            (None, Some(_)) => self.timers.peek_event(),
+            _ => self.queue.peek_event(),
+        }
     }
 
     /// Takes the next event if it is at or before `end`: the earlier of the queue's and
@@ -114,6 +129,9 @@ impl<M: Model> Simulation<M> {
         };
         self.context.now = time;
         self.events_processed += 1;
+        if let Some(next) = self.context.peek_event() {
+            self.model.prefetch(next);
+        }
         self.model.handle(event, &mut self.context);
         true
     }
@@ -147,5 +165,55 @@ impl<M: Model> Simulation<M> {
 
     pub fn into_model(self) -> M {
         self.model
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records every event handled and every prefetch hint; events 'q' are queued, 't'
+    /// are on timer 0, which is moved once.
+    #[derive(Default)]
+    struct Recorder {
+        handled: Vec<char>,
+        hints: std::cell::RefCell<Vec<char>>,
+    }
+
+    impl Model for Recorder {
+        type Event = char;
+        fn handle(&mut self, event: char, context: &mut Context<char>) {
+            self.handled.push(event);
+            if event == 'a' {
+                // Moves timer 0 from 50 ns to 15 ns: it now comes before 'c'.
+                context.set_timer(0, SimTime::from_nanos(15), 'T');
+            }
+        }
+        fn prefetch(&self, next: &char) {
+            self.hints.borrow_mut().push(*next);
+        }
+    }
+
+    #[test]
+    fn timers_and_queued_events_interleave_by_time_and_hints_name_the_next_event() {
+        let mut simulation = Simulation::new(Recorder::default());
+        simulation.schedule_at(SimTime::from_nanos(10), 'a');
+        simulation.schedule_at(SimTime::from_nanos(20), 'c');
+        simulation
+            .context
+            .set_timer(0, SimTime::from_nanos(50), 't');
+        simulation.run_until(SimTime::from_nanos(100));
+        let model = simulation.model();
+        println!(
+            "handled {:?}, hints {:?}",
+            model.handled,
+            model.hints.borrow()
+        );
+        // 't' at 50 ns was moved to 15 ns as 'T': it fires once, before 'c'.
+        assert_eq!(model.handled, vec!['a', 'T', 'c']);
+        // Each hint is the next event as things stood before handling: 'c' before 'a'
+        // moved the timer, then the timer, then nothing after 'c'.
+        assert_eq!(*model.hints.borrow(), vec!['c', 'c']);
+        assert_eq!(simulation.pending_events(), 0);
     }
 }

@@ -113,6 +113,12 @@ impl<E> Timers<E> {
         })
     }
 
+    /// The earliest timer's event.
+    pub fn peek_event(&self) -> Option<&E> {
+        let first = self.heap.first()?;
+        self.events[first.timer as usize].as_ref()
+    }
+
     /// Takes the earliest timer's event; the timer is then clear.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let first = *self.heap.first()?;
