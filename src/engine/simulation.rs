@@ -172,8 +172,8 @@ impl<M: Model> Simulation<M> {
 mod tests {
     use super::*;
 
-    /// Records every event handled and every prefetch hint; events 'q' are queued, 't'
-    /// are on timer 0, which is moved once.
+    /// Records every event handled and every prefetch hint. 'a' and 'c' are queued; 't' is
+    /// on timer 0, which handling 'a' moves earlier (as 'T').
     #[derive(Default)]
     struct Recorder {
         handled: Vec<char>,
