@@ -16,7 +16,7 @@
 //!
 //! | module | what it is for |
 //! |---|---|
-//! | [`engine`] | domain-free discrete-event core: integer-ns clock, event queue, seeded streams |
+//! | [`engine`] | domain-free discrete-event core: integer-ns clock, event queue, timers, seeded streams |
 //! | [`scenario`] | scenario files: raw serde structs → validated [`scenario::Scenario`]; `--set` |
 //! | [`topology`] | sites and links as a petgraph graph; shortest-latency paths, cached |
 //! | [`demand`] | per-tenant arrival processes (Poisson, diurnal thinning) and request attributes |
@@ -29,7 +29,7 @@
 //! | [`queueing`] | closed forms (Erlang C, Pollaczek–Khinchine) reported beside measurements |
 //! | [`simulator`] | the provider model tying the above together on the engine |
 //! | [`report`] | summary.json, CSV files, the stdout summary |
-//! | `charts` | SVG/PNG charts and report.html from a run's output files (feature `charts`) |
+//! | `charts` | SVG/PNG charts and report.html from the output files of a run or a comparison (feature `charts`) |
 //! | [`cli`] | the `strait` command line |
 //!
 //! ## Running a scenario from code
