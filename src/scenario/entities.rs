@@ -285,6 +285,10 @@ pub trait RateShape {
     /// ∫ shape(t) dt over [0, seconds] (t from 00:00 UTC), in seconds: the expected count
     /// is this times the mean rate.
     fn integral(&self, seconds: f64) -> f64;
+    /// The smallest and largest values `shape` takes over [`from`, `to`] seconds (exact up
+    /// to rounding; callers that need a strict bound widen it). Demand uses it to decide
+    /// most thinning draws without evaluating the shape.
+    fn bounds(&self, from: f64, to: f64) -> (f64, f64);
 }
 
 impl Tenant {
@@ -390,6 +394,39 @@ impl RateShape for RateWindows {
         (days * DAY_S * self.mean_per_s + self.count_within_day(seconds - days * DAY_S))
             / self.mean_per_s
     }
+
+    fn bounds(&self, from: f64, to: f64) -> (f64, f64) {
+        let mut low = f64::INFINITY;
+        let mut high = f64::NEG_INFINITY;
+        if to - from >= DAY_S {
+            for &rate in &self.rates {
+                low = low.min(rate);
+                high = high.max(rate);
+            }
+        } else {
+            // Walk the windows met from `from` to `to`, on a time of day that may pass
+            // midnight once.
+            let mut day_s = from.rem_euclid(DAY_S);
+            let end_s = day_s + (to - from);
+            loop {
+                let index = self.window(day_s.rem_euclid(DAY_S));
+                low = low.min(self.rates[index]);
+                high = high.max(self.rates[index]);
+                // The next start after `day_s`, on the same unwrapped axis.
+                let within = day_s.rem_euclid(DAY_S);
+                let day_base = day_s - within;
+                let next = match self.starts_s.iter().find(|&&start| start > within) {
+                    Some(&start) => day_base + start,
+                    None => day_base + DAY_S + self.starts_s[0],
+                };
+                if next > end_s {
+                    break;
+                }
+                day_s = next;
+            }
+        }
+        (low / self.mean_per_s, high / self.mean_per_s)
+    }
 }
 
 impl RateShape for Diurnal {
@@ -402,6 +439,9 @@ impl RateShape for Diurnal {
     fn integral(&self, seconds: f64) -> f64 {
         Diurnal::integral(self, seconds)
     }
+    fn bounds(&self, from: f64, to: f64) -> (f64, f64) {
+        Diurnal::bounds(self, from, to)
+    }
 }
 
 impl Diurnal {
@@ -411,6 +451,32 @@ impl Diurnal {
         let phase = 2.0 * std::f64::consts::PI * (local_hour - self.peak_hour) / 24.0;
         let r = self.trough_ratio;
         (r + (1.0 - r) * (1.0 + phase.cos()) / 2.0) / ((1.0 + r) / 2.0)
+    }
+
+    /// The smallest and largest values `shape` takes over [`from`, `to`] seconds after
+    /// 00:00 UTC: at the ends, or at a peak or trough between them.
+    pub fn bounds(&self, from: f64, to: f64) -> (f64, f64) {
+        use std::f64::consts::{PI, TAU};
+        let phase =
+            |seconds: f64| TAU * (seconds / 3600.0 + self.utc_offset_hours - self.peak_hour) / 24.0;
+        let (start, end) = (phase(from), phase(to));
+        // Peaks are where the phase is a multiple of 2π, troughs an odd multiple of π.
+        let has_peak = TAU * (start / TAU).ceil() <= end;
+        let has_trough = PI + TAU * ((start - PI) / TAU).ceil() <= end;
+        let (cos_start, cos_end) = (start.cos(), end.cos());
+        let high = if has_peak {
+            1.0
+        } else {
+            cos_start.max(cos_end)
+        };
+        let low = if has_trough {
+            -1.0
+        } else {
+            cos_start.min(cos_end)
+        };
+        let r = self.trough_ratio;
+        let at = |cosine: f64| (r + (1.0 - r) * (1.0 + cosine) / 2.0) / ((1.0 + r) / 2.0);
+        (at(low), at(high))
     }
 
     /// The largest value `shape` takes (at the peak hour).
@@ -516,6 +582,51 @@ mod tests {
         let wrapped = RateWindows::new(vec![6.0 * 3600.0, 18.0 * 3600.0], vec![10.0, 2.0]);
         assert!((wrapped.shape(3600.0) * wrapped.mean_per_s() - 2.0).abs() < 1e-9);
         assert!((wrapped.mean_per_s() - 6.0).abs() < 1e-9);
+    }
+
+    /// Bounds over an interval against the shape sampled densely inside it: never looser
+    /// than a sample (a bound that misses one would let thinning decide wrongly), and tight
+    /// (the extremes are reached).
+    #[test]
+    fn bounds_hold_every_sample_and_are_reached() {
+        let diurnal = Diurnal {
+            peak_hour: 21.0,
+            trough_ratio: 0.3,
+            utc_offset_hours: 8.0,
+        };
+        // Starts 0 h, 8 h, 20 h at 100, 300, 800/s (the worked example's windows).
+        let windows = RateWindows::new(
+            vec![0.0, 8.0 * 3600.0, 20.0 * 3600.0],
+            vec![100.0, 300.0, 800.0],
+        );
+        let shapes: [(&str, &dyn RateShape); 2] = [("diurnal", &diurnal), ("windows", &windows)];
+        // Across a peak (13:00 UTC), a trough (01:00 UTC), window changes at 08:00 and
+        // 20:00, midnight, a later day, a whole day and more, and one second.
+        let intervals = [
+            (12.5 * 3600.0, 13.5 * 3600.0),
+            (0.5 * 3600.0, 1.5 * 3600.0),
+            (7.9 * 3600.0, 8.1 * 3600.0),
+            (23.0 * 3600.0, 25.0 * 3600.0),
+            (19.99 * 3600.0 + 86_400.0, 20.01 * 3600.0 + 86_400.0),
+            (3.0 * 3600.0, 3.0 * 3600.0 + 60.0),
+            (5_000.0, 5_000.0 + 100_000.0),
+            (40_000.0, 40_001.0),
+        ];
+        for (name, shape) in shapes {
+            for (from, to) in intervals {
+                let (low, high) = shape.bounds(from, to);
+                let samples: Vec<f64> = (0..=10_000)
+                    .map(|i| shape.shape(from + (to - from) * i as f64 / 10_000.0))
+                    .collect();
+                let sampled_low = samples.iter().copied().fold(f64::INFINITY, f64::min);
+                let sampled_high = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                println!(
+                    "{name} [{from}, {to}]: bounds {low:.9}..{high:.9}, samples {sampled_low:.9}..{sampled_high:.9}"
+                );
+                assert!(low <= sampled_low + 1e-12 && sampled_high <= high + 1e-12);
+                assert!((sampled_low - low).abs() < 1e-6 && (sampled_high - high).abs() < 1e-6);
+            }
+        }
     }
 
     #[test]
