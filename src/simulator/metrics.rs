@@ -169,12 +169,18 @@ pub struct RunMetrics {
     interval_marks: Vec<IntegralMark>,
 }
 
+/// Whether a request still in flight had produced its first token by `end`. (Serving may
+/// settle a prefill's end ahead of the clock, stamping a first token later than `end`.)
+fn first_token_by(request: &Request, end: SimTime) -> bool {
+    request.tokens_done > 0 && request.first_token_at <= end
+}
+
 /// Whether a request still in flight at `end` has already missed one of its targets.
 fn missed_already(request: &Request, slo: &Slo, end: SimTime) -> bool {
     let elapsed = end.saturating_since(request.created);
     let past =
         |limit: Option<SimDuration>, value: SimDuration| limit.is_some_and(|limit| value > limit);
-    let ttft_missed = if request.tokens_done == 0 {
+    let ttft_missed = if !first_token_by(request, end) {
         past(slo.ttft, elapsed)
     } else {
         past(
@@ -425,7 +431,7 @@ impl RunMetrics {
         for request in requests.live_requests() {
             let metrics = &mut self.tenants[request.tenant as usize];
             let judged = request.created >= warmup;
-            if request.tokens_done == 0 && request.deadline <= end {
+            if !first_token_by(request, end) && request.deadline <= end {
                 // Its client gave up before the end (it still waits in a queue or crosses
                 // the network): it timed out, whatever the servers still think.
                 metrics.timed_out += 1;

@@ -410,6 +410,59 @@ fn an_arrival_exactly_on_a_step_boundary_is_admitted_there_both_ways() {
     assert_eq!(summary_text(&stepped), summary_text(&jumped));
 }
 
+/// With jumps a prefill's end is settled when the prefill starts (`fold_prefill`); a
+/// request arriving during the prefill must still be admitted at its end, and one arriving
+/// exactly then too. r1 at 0 s: 1,000 tokens at 10,000 tokens/s (100 ms), then steps of
+/// 20 ms; r2 reaches the replica at 50 ms, during that prefill: admitted at 100 ms, its 10
+/// tokens take 1 ms, TTFT 51 ms; r3 at 101 ms, exactly the end of r2's prefill: TTFT 1 ms.
+#[test]
+fn arrivals_during_a_prefill_are_admitted_at_its_end_both_ways() {
+    let trace = plain_trace(&[(0.0, 1000, 200), (0.05, 10, 5), (0.101, 10, 5)]);
+    let text = one_replica(
+        r#"llm = { prefill_tokens_per_s = 10000, decode_step_base = "20ms", decode_step_per_seq = "0ms" }"#,
+        &trace,
+        "20s",
+        "",
+    );
+    let (stepped, jumped) = run_both_ways(&text);
+    let tenant = &jumped.metrics.tenants[0];
+    println!(
+        "TTFT min {:?} max {:?} (expected 1 ms and 100 ms); events: {} step by step, {} with jumps",
+        tenant.ttft.min_ns(),
+        tenant.ttft.max_ns(),
+        stepped.events,
+        jumped.events
+    );
+    assert_eq!(tenant.completed, 3);
+    assert_eq!(tenant.ttft.min_ns(), Some(1_000_000));
+    assert_eq!(tenant.ttft.max_ns(), Some(100_000_000));
+    // r2's TTFT of 51 ms: the three sum to 152 ms.
+    assert_eq!((tenant.ttft.mean_ns() * 3.0).round() as u64, 152_000_000);
+    assert_eq!(summary_text(&stepped), summary_text(&jumped));
+}
+
+/// A run that ends during a prefill: the first token the jump has already stamped (after
+/// the end) must not count. r1's prefill takes 100 ms, the run stops at 50 ms, the TTFT
+/// target is 80 ms: not missed yet, so not judged, as step by step.
+#[test]
+fn a_first_token_after_the_end_of_the_run_does_not_count() {
+    let trace = plain_trace(&[(0.0, 1000, 200)]);
+    let text = one_replica(
+        r#"llm = { prefill_tokens_per_s = 10000, decode_step_base = "20ms", decode_step_per_seq = "0ms" }"#,
+        &trace,
+        "50ms",
+        "",
+    ) + "slo = { ttft = \"80ms\" }\n";
+    let (stepped, jumped) = run_both_ways(&text);
+    let tenant = &jumped.metrics.tenants[0];
+    println!(
+        "in flight {}, judged {} (expected 1 and 0)",
+        tenant.in_flight, tenant.slo_judged
+    );
+    assert_eq!((tenant.in_flight, tenant.slo_judged), (1, 0));
+    assert_eq!(summary_text(&stepped), summary_text(&jumped));
+}
+
 #[test]
 fn chunked_prefill_keeps_room_for_the_decoding_batch() {
     // Capacity 100: r1 (40 + 30 tokens) decodes holding 41; r2 (58 prompt) would fit
