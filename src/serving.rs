@@ -660,25 +660,7 @@ impl DeploymentState {
                 // Membership is fixed until the next request finishes, the cache would
                 // overflow, or one is admitted (wake_one cuts the stretch short for that).
                 let step = llm.profile.decode.step(batch as u32);
-                let Reverse((next_last_step, _)) = *state.decoding.peek().expect("decoding");
-                let steps_to_finish = next_last_step - state.decode_steps;
-                let steps_in_cache = (self.kv_capacity - state.kv_used) / batch as u64;
-                let steps = if self.step_by_step {
-                    1
-                } else {
-                    steps_to_finish.min(steps_in_cache)
-                };
-                state.coast = Some(Coast {
-                    start: now,
-                    step,
-                    steps,
-                });
-                state.coast_stamp = state.coast_stamp.wrapping_add(1);
-                if batch < self.max_batch as usize {
-                    self.wake_candidates
-                        .push(Reverse((now + step, replica, state.coast_stamp)));
-                }
-                Some(step.saturating_mul(steps))
+                Some(self.start_coast(replica, now, step, now + step))
             }
         };
         // A whole-prompt prefill: fold its end into this event when nothing at that end
@@ -781,22 +763,38 @@ impl DeploymentState {
         }
         state.prefilling.clear();
         let step = llm.profile.decode.step(batch as u32);
+        // Its first boundary is the prefill's end itself.
+        Some(prefill + self.start_coast(replica, end, step, end))
+    }
+
+    /// Starts a decode stretch of `replica`'s batch at `start`, steps of `step`: until its
+    /// next request finishes or the step before its cache would overflow (one step when
+    /// stepping). With a free slot the replica becomes a wake-up candidate from
+    /// `first_boundary`. Returns the stretch's planned length.
+    fn start_coast(
+        &mut self,
+        replica: u32,
+        start: SimTime,
+        step: SimDuration,
+        first_boundary: SimTime,
+    ) -> SimDuration {
+        let state = &mut self.replicas[replica as usize];
+        let batch = state.decoding.len() as u64;
         let Reverse((next_last_step, _)) = *state.decoding.peek().expect("decoding");
         let steps_to_finish = next_last_step - state.decode_steps;
         let steps_in_cache = (self.kv_capacity - state.kv_used) / batch;
-        let steps = steps_to_finish.min(steps_in_cache);
-        state.coast = Some(Coast {
-            start: end,
-            step,
-            steps,
-        });
+        let steps = if self.step_by_step {
+            1
+        } else {
+            steps_to_finish.min(steps_in_cache)
+        };
+        state.coast = Some(Coast { start, step, steps });
         state.coast_stamp = state.coast_stamp.wrapping_add(1);
         if batch < self.max_batch as u64 {
-            // Its first boundary is the prefill's end itself.
             self.wake_candidates
-                .push(Reverse((end, replica, state.coast_stamp)));
+                .push(Reverse((first_boundary, replica, state.coast_stamp)));
         }
-        Some(prefill + step.saturating_mul(steps))
+        step.saturating_mul(steps)
     }
 
     /// Freezes the time integrals at `now` (the end of the run).

@@ -56,6 +56,10 @@ fn one_replica(service: &str, trace: &Path, duration: &str, extra: &str) -> Stri
     )
 }
 
+/// Prefill at 10,000 tokens/s, decode steps of 20 ms whatever the batch: round numbers
+/// for hand-worked cases.
+const PREFILL_10K_STEPS_20MS: &str = r#"llm = { prefill_tokens_per_s = 10000, decode_step_base = "20ms", decode_step_per_seq = "0ms" }"#;
+
 fn run_both_ways(text: &str) -> (RunOutput, RunOutput) {
     let run = |step_by_step| {
         let scenario = scenario(text);
@@ -394,12 +398,7 @@ fn an_arrival_exactly_on_a_step_boundary_is_admitted_there_both_ways() {
     // its 200th token; r2 reaches the replica at exactly 1 s = 100 ms + 900 ms, a step
     // boundary (900 / 20.5 is not whole, so use 20 ms + 0 per sequence: steps of 20 ms).
     let trace = plain_trace(&[(0.0, 1000, 200), (1.0, 10, 5)]);
-    let text = one_replica(
-        r#"llm = { prefill_tokens_per_s = 10000, decode_step_base = "20ms", decode_step_per_seq = "0ms" }"#,
-        &trace,
-        "20s",
-        "",
-    );
+    let text = one_replica(PREFILL_10K_STEPS_20MS, &trace, "20s", "");
     let (stepped, jumped) = run_both_ways(&text);
     let tenant = &jumped.metrics.tenants[0];
     println!(
@@ -418,12 +417,7 @@ fn an_arrival_exactly_on_a_step_boundary_is_admitted_there_both_ways() {
 #[test]
 fn arrivals_during_a_prefill_are_admitted_at_its_end_both_ways() {
     let trace = plain_trace(&[(0.0, 1000, 200), (0.05, 10, 5), (0.101, 10, 5)]);
-    let text = one_replica(
-        r#"llm = { prefill_tokens_per_s = 10000, decode_step_base = "20ms", decode_step_per_seq = "0ms" }"#,
-        &trace,
-        "20s",
-        "",
-    );
+    let text = one_replica(PREFILL_10K_STEPS_20MS, &trace, "20s", "");
     let (stepped, jumped) = run_both_ways(&text);
     let tenant = &jumped.metrics.tenants[0];
     println!(
@@ -447,12 +441,8 @@ fn arrivals_during_a_prefill_are_admitted_at_its_end_both_ways() {
 #[test]
 fn a_first_token_after_the_end_of_the_run_does_not_count() {
     let trace = plain_trace(&[(0.0, 1000, 200)]);
-    let text = one_replica(
-        r#"llm = { prefill_tokens_per_s = 10000, decode_step_base = "20ms", decode_step_per_seq = "0ms" }"#,
-        &trace,
-        "50ms",
-        "",
-    ) + "slo = { ttft = \"80ms\" }\n";
+    let text =
+        one_replica(PREFILL_10K_STEPS_20MS, &trace, "50ms", "") + "slo = { ttft = \"80ms\" }\n";
     let (stepped, jumped) = run_both_ways(&text);
     let tenant = &jumped.metrics.tenants[0];
     println!(
