@@ -70,24 +70,41 @@ pub enum Outcome {
     TimedOut(RequestId),
 }
 
-/// The first of `coast`'s step boundaries at or after `now`, given one of them before
-/// `now`, but no later than the stretch's planned end (whose own event is then due).
-fn next_boundary(boundary: SimTime, coast: Coast, now: SimTime) -> SimTime {
-    let end = coast.start + coast.step.saturating_mul(coast.steps);
-    let step = coast.step.as_nanos();
-    if step == 0 {
-        return end;
+/// A replica as a wake-up candidate: entries in the candidate heap carry the stamp they
+/// were made with, and are live while it is unchanged; the step and the stretch's planned
+/// end let an entry move to a later boundary without a look at the replica.
+#[derive(Clone, Copy, Debug, Default)]
+struct WakeStamp {
+    stamp: u32,
+    step: SimDuration,
+    end: SimTime,
+}
+
+impl WakeStamp {
+    /// Makes every entry of this replica stale (its stretch ended or it was woken).
+    fn retire(&mut self) {
+        self.stamp = self.stamp.wrapping_add(1);
     }
-    // Usually a step or two behind: a few additions are cheaper than a division.
-    let mut next = boundary.as_nanos();
-    for _ in 0..4 {
-        next += step;
-        if next >= now.as_nanos() {
-            return SimTime::from_nanos(next).min(end);
+
+    /// The first step boundary at or after `now`, given one before `now`, but no later
+    /// than the stretch's planned end (whose own event is then due).
+    #[inline]
+    fn next_boundary(&self, boundary: SimTime, now: SimTime) -> SimTime {
+        let step = self.step.as_nanos();
+        if step == 0 {
+            return self.end;
         }
+        // Usually a step or two behind: a few additions are cheaper than a division.
+        let mut next = boundary.as_nanos();
+        for _ in 0..4 {
+            next += step;
+            if next >= now.as_nanos() {
+                return SimTime::from_nanos(next).min(self.end);
+            }
+        }
+        let behind = now.as_nanos() - next;
+        SimTime::from_nanos(next + behind.div_ceil(step) * step).min(self.end)
     }
-    let behind = now.as_nanos() - next;
-    SimTime::from_nanos(next + behind.div_ceil(step) * step).min(end)
 }
 
 /// A stretch of decode steps with unchanged batch membership, simulated as one event.
@@ -117,9 +134,6 @@ struct Replica {
     coast: Option<Coast>,
     /// A queued request is counting on this replica's next step boundary.
     woken: bool,
-    /// Bumped with every new decode stretch, so wake-up candidates of an earlier stretch
-    /// are recognised as stale.
-    coast_stamp: u32,
     /// Decode steps this replica has run so far.
     decode_steps: u64,
     /// Requests in the decode batch, keyed by the decode step after which they finish.
@@ -151,8 +165,13 @@ pub struct DeploymentState {
     replicas: Vec<Replica>,
     /// Replicas with no iteration in progress, taken from the end.
     idle: Vec<u32>,
-    /// Decoding replicas with a free slot, keyed by a step boundary (see `wake_one`).
+    /// Decoding replicas with a free slot, keyed by a step boundary (see `wake_one`), with
+    /// the stamp of the replica's `WakeStamp` when the entry was made.
     wake_candidates: BinaryHeap<Reverse<(SimTime, u32, u32)>>,
+    /// Per replica: what `wake_one` needs to check and move a candidate entry, kept apart
+    /// from the replica so that the many entries it moves at a quiet hour touch one small
+    /// array.
+    wake_stamps: Vec<WakeStamp>,
     /// Candidates set aside during one `wake_one` (kept to reuse the allocation).
     set_aside: Vec<Reverse<(SimTime, u32, u32)>>,
     rng: StreamRng,
@@ -208,7 +227,6 @@ impl DeploymentState {
                     prefilling: Vec::with_capacity(slots),
                     coast: None,
                     woken: false,
-                    coast_stamp: 0,
                     decode_steps: 0,
                     decoding: BinaryHeap::with_capacity(slots),
                     kv_used: 0,
@@ -218,6 +236,7 @@ impl DeploymentState {
             // Reversed so that replica 0 is taken first.
             idle: (0..deployment.replicas).rev().collect(),
             wake_candidates: BinaryHeap::new(),
+            wake_stamps: vec![WakeStamp::default(); deployment.replicas as usize],
             set_aside: Vec::new(),
             rng,
             resident: 0,
@@ -346,27 +365,24 @@ impl DeploymentState {
                 self.wake_candidates.extend(self.set_aside.drain(..));
                 return;
             };
-            let replica = &self.replicas[index as usize];
-            let valid = replica.coast_stamp == stamp
-                && !replica.woken
-                && replica.decoding.len() < self.max_batch as usize;
-            let coast = match replica.coast {
-                Some(coast) if valid => coast,
-                _ => {
-                    self.wake_candidates.pop();
-                    continue;
-                }
-            };
+            let wake = self.wake_stamps[index as usize];
+            if wake.stamp != stamp {
+                // The replica's stretch ended, or it was woken, since this entry was made.
+                self.wake_candidates.pop();
+                continue;
+            }
             if boundary < now {
                 // Re-keyed in place (one sift down, not a pop and a push): at a quiet
                 // hour most candidates' boundaries have passed by the next arrival.
-                let next = next_boundary(boundary, coast, now);
+                let next = wake.next_boundary(boundary, now);
                 if let Some(mut top) = self.wake_candidates.peek_mut() {
                     *top = Reverse((next, index, stamp));
                 }
                 continue;
             }
             self.wake_candidates.pop();
+            let replica = &self.replicas[index as usize];
+            let coast = replica.coast.expect("a wake-up candidate is decoding");
             if let Some(need) = head_need {
                 let steps_in = boundary.saturating_since(coast.start).as_nanos()
                     / coast.step.as_nanos().max(1);
@@ -392,6 +408,7 @@ impl DeploymentState {
         let (boundary, index, coast) = chosen;
         let steps =
             (boundary.saturating_since(coast.start).as_nanos()) / coast.step.as_nanos().max(1);
+        self.wake_stamps[index as usize].retire();
         let replica = &mut self.replicas[index as usize];
         replica.woken = true;
         if steps < coast.steps {
@@ -421,6 +438,7 @@ impl DeploymentState {
         outcomes: &mut Vec<Outcome>,
     ) {
         let now = context.now();
+        self.wake_stamps[replica as usize].retire();
         let state = &mut self.replicas[replica as usize];
         state.woken = false;
         // Requests leaving the replica, and how many of them completed.
@@ -668,7 +686,6 @@ impl DeploymentState {
                             step: duration,
                             steps: 1,
                         });
-                        state.coast_stamp = state.coast_stamp.wrapping_add(1);
                     }
                     Some(duration)
                 }
@@ -716,11 +733,9 @@ impl DeploymentState {
         // Stretches that ended without a wake-up leave stale candidates; keep the heap
         // bounded by the number of replicas.
         if self.wake_candidates.len() > 4 * self.replicas.len() + 64 {
-            let replicas = &self.replicas;
-            self.wake_candidates.retain(|&Reverse((_, index, stamp))| {
-                let candidate = &replicas[index as usize];
-                candidate.coast_stamp == stamp && candidate.coast.is_some() && !candidate.woken
-            });
+            let stamps = &self.wake_stamps;
+            self.wake_candidates
+                .retain(|&Reverse((_, index, stamp))| stamps[index as usize].stamp == stamp);
         }
         // This replica could not take the head of the queue (its cache is full), put a
         // preempted request there, or, with a finite cache, admitted the old head so that
@@ -806,10 +821,13 @@ impl DeploymentState {
             steps_to_finish.min(steps_in_cache)
         };
         state.coast = Some(Coast { start, step, steps });
-        state.coast_stamp = state.coast_stamp.wrapping_add(1);
         if batch < self.max_batch as u64 {
+            let wake = &mut self.wake_stamps[replica as usize];
+            wake.retire();
+            wake.step = step;
+            wake.end = start + step.saturating_mul(steps);
             self.wake_candidates
-                .push(Reverse((first_boundary, replica, state.coast_stamp)));
+                .push(Reverse((first_boundary, replica, wake.stamp)));
         }
         step.saturating_mul(steps)
     }
