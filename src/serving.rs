@@ -59,6 +59,9 @@ use crate::profile::PrefillWork;
 use crate::request::{RequestId, RequestSlab};
 use crate::scenario::{Batching, Deployment, ServiceModel};
 use crate::simulator::Event;
+use wake::{WakeCalendar, WakeStamp, wake_key};
+
+mod wake;
 
 /// How a request left a deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,43 +71,6 @@ pub enum Outcome {
     Dropped(RequestId),
     /// Its client had given up by the time a replica took it.
     TimedOut(RequestId),
-}
-
-/// A replica as a wake-up candidate: entries in the candidate heap carry the stamp they
-/// were made with, and are live while it is unchanged; the step and the stretch's planned
-/// end let an entry move to a later boundary without a look at the replica.
-#[derive(Clone, Copy, Debug, Default)]
-struct WakeStamp {
-    stamp: u32,
-    step: SimDuration,
-    end: SimTime,
-}
-
-impl WakeStamp {
-    /// Makes every entry of this replica stale (its stretch ended or it was woken).
-    fn retire(&mut self) {
-        self.stamp = self.stamp.wrapping_add(1);
-    }
-
-    /// The first step boundary at or after `now`, given one before `now`, but no later
-    /// than the stretch's planned end (whose own event is then due).
-    #[inline]
-    fn next_boundary(&self, boundary: SimTime, now: SimTime) -> SimTime {
-        let step = self.step.as_nanos();
-        if step == 0 {
-            return self.end;
-        }
-        // Usually a step or two behind: a few additions are cheaper than a division.
-        let mut next = boundary.as_nanos();
-        for _ in 0..4 {
-            next += step;
-            if next >= now.as_nanos() {
-                return SimTime::from_nanos(next).min(self.end);
-            }
-        }
-        let behind = now.as_nanos() - next;
-        SimTime::from_nanos(next + behind.div_ceil(step) * step).min(self.end)
-    }
 }
 
 /// A stretch of decode steps with unchanged batch membership, simulated as one event.
@@ -165,15 +131,12 @@ pub struct DeploymentState {
     replicas: Vec<Replica>,
     /// Replicas with no iteration in progress, taken from the end.
     idle: Vec<u32>,
-    /// Decoding replicas with a free slot, keyed by a step boundary (see `wake_one`), with
-    /// the stamp of the replica's `WakeStamp` when the entry was made.
-    wake_candidates: BinaryHeap<Reverse<(SimTime, u32, u32)>>,
+    /// Decoding replicas with a free slot, by step boundary (see `wake_one`).
+    wake_candidates: WakeCalendar,
     /// Per replica: what `wake_one` needs to check and move a candidate entry, kept apart
     /// from the replica so that the many entries it moves at a quiet hour touch one small
     /// array.
     wake_stamps: Vec<WakeStamp>,
-    /// Candidates set aside during one `wake_one` (kept to reuse the allocation).
-    set_aside: Vec<Reverse<(SimTime, u32, u32)>>,
     rng: StreamRng,
     /// Requests resident on replicas (prefilling or decoding).
     resident: u32,
@@ -235,9 +198,11 @@ impl DeploymentState {
                 .collect(),
             // Reversed so that replica 0 is taken first.
             idle: (0..deployment.replicas).rev().collect(),
-            wake_candidates: BinaryHeap::new(),
+            wake_candidates: WakeCalendar::new(match &deployment.service {
+                ServiceModel::Llm(llm) => llm.profile.decode.step(deployment.max_batch.max(1)),
+                ServiceModel::Plain(_) => SimDuration::ZERO,
+            }),
             wake_stamps: vec![WakeStamp::default(); deployment.replicas as usize],
-            set_aside: Vec::new(),
             rng,
             resident: 0,
             in_transit: 0,
@@ -337,14 +302,13 @@ impl DeploymentState {
     /// A request waits: the decoding replica with a free slot whose next step boundary
     /// comes first will take it there, so cut its stretch short at that boundary.
     ///
-    /// Candidates sit in a heap keyed by a step boundary; a boundary that has passed is
-    /// moved to the replica's next one before it is compared, so the top is always the
-    /// earliest boundary at or after now (ties to the lower replica), without a scan of
-    /// every replica. Entries of replicas whose stretch ended or changed are dropped as
-    /// they surface.
+    /// Candidates sit in a calendar by step boundary (`wake::WakeCalendar`); a boundary
+    /// that has passed is moved to the replica's next one before it is compared, so the
+    /// earliest boundary at or after now (ties to the lower replica) is found without a
+    /// scan of every replica.
     ///
     /// With a finite KV cache, a replica that could not take the head of the queue at its
-    /// boundary (the head does not fit, or the batch must preempt there) is set aside for
+    /// boundary (the head does not fit, or the batch must preempt there) is passed over in
     /// this call: its cache only fills until its batch changes, which is an event of its
     /// own. A head whose client may give up is not judged this way (after the deadline the
     /// replica would skip it and look at the next request), so such heads wake every
@@ -360,52 +324,36 @@ impl DeploymentState {
             }
             _ => None,
         };
-        let chosen = loop {
-            let Some(&Reverse((boundary, index, stamp))) = self.wake_candidates.peek() else {
-                self.wake_candidates.extend(self.set_aside.drain(..));
-                return;
+        let DeploymentState {
+            wake_candidates,
+            wake_stamps,
+            replicas,
+            service,
+            kv_capacity,
+            ..
+        } = self;
+        let chunked = matches!(service, ServiceModel::Llm(llm) if matches!(llm.batching, Batching::Chunked { .. }));
+        let admits = |boundary: SimTime, index: u32| {
+            let Some(need) = head_need else {
+                return true;
             };
-            let wake = self.wake_stamps[index as usize];
-            if wake.stamp != stamp {
-                // The replica's stretch ended, or it was woken, since this entry was made.
-                self.wake_candidates.pop();
-                continue;
-            }
-            if boundary < now {
-                // Re-keyed in place (one sift down, not a pop and a push): at a quiet
-                // hour most candidates' boundaries have passed by the next arrival.
-                let next = wake.next_boundary(boundary, now);
-                if let Some(mut top) = self.wake_candidates.peek_mut() {
-                    *top = Reverse((next, index, stamp));
-                }
-                continue;
-            }
-            self.wake_candidates.pop();
-            let replica = &self.replicas[index as usize];
+            let replica = &replicas[index as usize];
             let coast = replica.coast.expect("a wake-up candidate is decoding");
-            if let Some(need) = head_need {
-                let steps_in = boundary.saturating_since(coast.start).as_nanos()
-                    / coast.step.as_nanos().max(1);
-                let batch = replica.decoding.len() as u64;
-                let kv_at_boundary = replica.kv_used + steps_in * batch;
-                // Chunked prefill decodes the batch in the admitting iteration too.
-                let growth = match &self.service {
-                    ServiceModel::Llm(llm) if matches!(llm.batching, Batching::Chunked { .. }) => {
-                        batch
-                    }
-                    _ => 0,
-                };
-                if kv_at_boundary + batch > self.kv_capacity
-                    || kv_at_boundary + growth + need > self.kv_capacity
-                {
-                    self.set_aside.push(Reverse((boundary, index, stamp)));
-                    continue;
-                }
-            }
-            break (boundary, index, coast);
+            let steps_in =
+                boundary.saturating_since(coast.start).as_nanos() / coast.step.as_nanos().max(1);
+            let batch = replica.decoding.len() as u64;
+            let kv_at_boundary = replica.kv_used + steps_in * batch;
+            // Chunked prefill decodes the batch in the admitting iteration too.
+            let growth = if chunked { batch } else { 0 };
+            kv_at_boundary + batch <= *kv_capacity && kv_at_boundary + growth + need <= *kv_capacity
         };
-        self.wake_candidates.extend(self.set_aside.drain(..));
-        let (boundary, index, coast) = chosen;
+        let Some((boundary, index)) = wake_candidates.take_earliest(now, wake_stamps, admits)
+        else {
+            return;
+        };
+        let coast = self.replicas[index as usize]
+            .coast
+            .expect("a wake-up candidate is decoding");
         let steps =
             (boundary.saturating_since(coast.start).as_nanos()) / coast.step.as_nanos().max(1);
         self.wake_stamps[index as usize].retire();
@@ -730,13 +678,6 @@ impl DeploymentState {
                 self.idle.push(replica);
             }
         }
-        // Stretches that ended without a wake-up leave stale candidates; keep the heap
-        // bounded by the number of replicas.
-        if self.wake_candidates.len() > 4 * self.replicas.len() + 64 {
-            let stamps = &self.wake_stamps;
-            self.wake_candidates
-                .retain(|&Reverse((_, index, stamp))| stamps[index as usize].stamp == stamp);
-        }
         // This replica could not take the head of the queue (its cache is full), put a
         // preempted request there, or, with a finite cache, admitted the old head so that
         // a new one waits (which another replica may fit where the old one did not):
@@ -827,7 +768,7 @@ impl DeploymentState {
             wake.step = step;
             wake.end = start + step.saturating_mul(steps);
             self.wake_candidates
-                .push(Reverse((first_boundary, replica, wake.stamp)));
+                .push(wake_key(first_boundary, replica, wake.stamp));
         }
         step.saturating_mul(steps)
     }

@@ -1,0 +1,312 @@
+//! Wake-up candidates: the decoding replicas with a free slot, found by their next step
+//! boundary.
+//!
+//! A request that waits is taken at the earliest step boundary, at or after now, of any
+//! replica that can admit it (`DeploymentState::wake_one`). A replica's boundaries repeat
+//! every step from its first one, so a stored boundary goes stale as time passes: at a
+//! quiet hour, when arrivals are further apart than a step, each arrival finds most of a
+//! deployment's candidates past their stored boundary and must move every one of them to
+//! its next. In a heap each move is a sift (a few hundred instructions); here it is a push
+//! onto a bucket.
+//!
+//! Candidates sit in buckets of `bucket_ns` over a ring ahead of the last query (about two
+//! of the deployment's longest steps), those further ahead in a heap. A query first moves
+//! the candidates of the buckets it has passed, then looks at the buckets from now on: the
+//! first bucket holding a live candidate holds the earliest boundary.
+//!
+//! ```text
+//!   now ─┐  bucket_ns
+//!   ┌────┼───┬───┬───┬───┬───┐       ┌──────────────┐
+//!   │ ·  │ b │   │ c │   │ a │  ...  │ far: heap    │
+//!   └────┴───┴───┴───┴───┴───┘       └──────────────┘
+//!   passed buckets are emptied and their candidates moved to their next boundary
+//! ```
+//!
+//! Entries are `wake_key`s: boundary in the high 64 bits, then replica, then the stamp of
+//! the replica's [`WakeStamp`] when the entry was made; an entry whose stamp is no longer
+//! the replica's is stale and dropped where it is met. The order — boundary, then replica —
+//! is exactly that of one heap over all entries, so the choice never depends on buckets.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::engine::{SimDuration, SimTime};
+
+/// Buckets in the ring.
+const RING: usize = 64;
+
+/// A replica as a wake-up candidate: entries carry the stamp they were made with and are
+/// live while it is unchanged; the step and the stretch's planned end let an entry move to
+/// a later boundary without a look at the replica.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct WakeStamp {
+    pub stamp: u32,
+    pub step: SimDuration,
+    pub end: SimTime,
+}
+
+impl WakeStamp {
+    /// Makes every entry of this replica stale (its stretch ended or it was woken).
+    pub fn retire(&mut self) {
+        self.stamp = self.stamp.wrapping_add(1);
+    }
+
+    /// The first step boundary at or after `now`, given one before `now`, but no later
+    /// than the stretch's planned end (whose own event is then due).
+    #[inline]
+    pub fn next_boundary(&self, boundary: SimTime, now: SimTime) -> SimTime {
+        let step = self.step.as_nanos();
+        if step == 0 {
+            return self.end;
+        }
+        // Usually a step or two behind: a few additions are cheaper than a division.
+        let mut next = boundary.as_nanos();
+        for _ in 0..4 {
+            next += step;
+            if next >= now.as_nanos() {
+                return SimTime::from_nanos(next).min(self.end);
+            }
+        }
+        let behind = now.as_nanos() - next;
+        SimTime::from_nanos(next + behind.div_ceil(step) * step).min(self.end)
+    }
+}
+
+/// A candidate's key: boundary in the high 64 bits, then replica, then stamp, so one
+/// comparison orders by boundary, then replica.
+#[inline]
+pub(super) fn wake_key(boundary: SimTime, replica: u32, stamp: u32) -> u128 {
+    ((boundary.as_nanos() as u128) << 64) | ((replica as u128) << 32) | stamp as u128
+}
+
+/// (boundary in ns, replica, stamp) of a `wake_key`.
+#[inline]
+fn unpack(key: u128) -> (u64, u32, u32) {
+    ((key >> 64) as u64, (key >> 32) as u32, key as u32)
+}
+
+/// The candidates of one deployment, by step boundary.
+pub(super) struct WakeCalendar {
+    bucket_ns: u64,
+    buckets: Vec<Vec<u128>>,
+    /// Start of the bucket at `head`: a multiple of `bucket_ns`, at most the last query.
+    origin_ns: u64,
+    head: usize,
+    /// Candidates at or beyond the ring's end.
+    far: BinaryHeap<Reverse<u128>>,
+    /// Passed candidates being moved, and those a query passed over (kept to reuse the
+    /// allocations).
+    moving: Vec<u128>,
+    set_aside: Vec<u128>,
+}
+
+impl WakeCalendar {
+    /// `longest_step`: the deployment's longest decode step; the ring spans two.
+    pub fn new(longest_step: SimDuration) -> Self {
+        WakeCalendar {
+            bucket_ns: (2 * longest_step.as_nanos()).div_ceil(RING as u64).max(1),
+            buckets: vec![Vec::new(); RING],
+            origin_ns: 0,
+            head: 0,
+            far: BinaryHeap::new(),
+            moving: Vec::new(),
+            set_aside: Vec::new(),
+        }
+    }
+
+    /// Adds a candidate; its boundary must not be before the last query.
+    #[inline]
+    pub fn push(&mut self, key: u128) {
+        let (boundary, _, _) = unpack(key);
+        let offset = boundary.saturating_sub(self.origin_ns) / self.bucket_ns;
+        if offset < RING as u64 {
+            self.buckets[(self.head + offset as usize) % RING].push(key);
+        } else {
+            self.far.push(Reverse(key));
+        }
+    }
+
+    /// Removes and returns the live candidate with the earliest (boundary at or after
+    /// `now`, replica) that `accepts` (given boundary and replica); candidates it refuses
+    /// stay. Stale entries met on the way are dropped, passed ones moved.
+    pub fn take_earliest(
+        &mut self,
+        now: SimTime,
+        stamps: &[WakeStamp],
+        mut accepts: impl FnMut(SimTime, u32) -> bool,
+    ) -> Option<(SimTime, u32)> {
+        self.advance(now, stamps);
+        let mut found = None;
+        'buckets: for offset in 0..RING {
+            let bucket = &mut self.buckets[(self.head + offset) % RING];
+            loop {
+                // The bucket's earliest live entry; stale ones are dropped.
+                let mut best: Option<(usize, u128)> = None;
+                let mut position = 0;
+                while position < bucket.len() {
+                    let key = bucket[position];
+                    let (_, replica, stamp) = unpack(key);
+                    if stamps[replica as usize].stamp != stamp {
+                        bucket.swap_remove(position);
+                        continue;
+                    }
+                    if best.is_none_or(|(_, best_key)| key < best_key) {
+                        best = Some((position, key));
+                    }
+                    position += 1;
+                }
+                let Some((position, key)) = best else {
+                    break;
+                };
+                bucket.swap_remove(position);
+                let (boundary, replica, _) = unpack(key);
+                if accepts(SimTime::from_nanos(boundary), replica) {
+                    found = Some((SimTime::from_nanos(boundary), replica));
+                    break 'buckets;
+                }
+                self.set_aside.push(key);
+            }
+        }
+        if found.is_none() {
+            while let Some(Reverse(key)) = self.far.pop() {
+                let (boundary, replica, stamp) = unpack(key);
+                if stamps[replica as usize].stamp != stamp {
+                    continue;
+                }
+                if accepts(SimTime::from_nanos(boundary), replica) {
+                    found = Some((SimTime::from_nanos(boundary), replica));
+                    break;
+                }
+                self.set_aside.push(key);
+            }
+        }
+        let mut set_aside = std::mem::take(&mut self.set_aside);
+        for key in set_aside.drain(..) {
+            self.push(key);
+        }
+        self.set_aside = set_aside;
+        found
+    }
+
+    /// Moves the ring to `now`: candidates of passed buckets, and of the current one with
+    /// a boundary before `now`, go to their next boundary; far ones that the ring now
+    /// reaches come into it.
+    fn advance(&mut self, now: SimTime, stamps: &[WakeStamp]) {
+        let now_ns = now.as_nanos();
+        let origin = now_ns - now_ns % self.bucket_ns;
+        let mut moving = std::mem::take(&mut self.moving);
+        if origin > self.origin_ns {
+            let passed = ((origin - self.origin_ns) / self.bucket_ns).min(RING as u64) as usize;
+            for offset in 0..passed {
+                moving.append(&mut self.buckets[(self.head + offset) % RING]);
+            }
+            self.head = (self.head
+                + ((origin - self.origin_ns) / self.bucket_ns % RING as u64) as usize)
+                % RING;
+            self.origin_ns = origin;
+        }
+        self.buckets[self.head].retain(|&key| {
+            let passed = unpack(key).0 < now_ns;
+            if passed {
+                moving.push(key);
+            }
+            !passed
+        });
+        let ring_end = self.origin_ns + self.bucket_ns * RING as u64;
+        while let Some(&Reverse(key)) = self.far.peek() {
+            if unpack(key).0 >= ring_end {
+                break;
+            }
+            self.far.pop();
+            moving.push(key);
+        }
+        for key in moving.drain(..) {
+            let (boundary, replica, stamp) = unpack(key);
+            let wake = &stamps[replica as usize];
+            if wake.stamp != stamp {
+                continue;
+            }
+            let boundary = SimTime::from_nanos(boundary);
+            let next = if boundary < now {
+                wake.next_boundary(boundary, now)
+            } else {
+                boundary
+            };
+            self.push(wake_key(next, replica, stamp));
+        }
+        self.moving = moving;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against a brute-force search over every live candidate's next boundary, through
+    /// random arrivals, new stretches, wake-ups and refusals.
+    #[test]
+    fn takes_what_a_search_over_every_candidate_takes() {
+        let replicas = 40usize;
+        let mut stamps = vec![WakeStamp::default(); replicas];
+        // Per replica: its live entry's first boundary, if a candidate.
+        let mut first: Vec<Option<SimTime>> = vec![None; replicas];
+        let mut calendar = WakeCalendar::new(SimDuration::from_millis(50));
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut now = SimTime::from_nanos(1_000);
+        let mut taken = 0;
+        for round in 0..30_000 {
+            now += SimDuration::from_nanos(next() % 40_000_000);
+            let replica = (next() % replicas as u64) as usize;
+            // A new stretch for one replica: its first boundary one step ahead (or, as
+            // after a folded prefill, a while ahead).
+            if next() % 2 == 0 {
+                let step = SimDuration::from_nanos(20_000_000 + next() % 30_000_000);
+                let start = now + SimDuration::from_nanos(next() % 3 * 60_000_000);
+                let wake = &mut stamps[replica];
+                wake.retire();
+                wake.step = step;
+                wake.end = start + step.saturating_mul(1 + next() % 200);
+                let first_boundary = start + step;
+                first[replica] = Some(first_boundary);
+                calendar.push(wake_key(first_boundary, replica as u32, wake.stamp));
+            }
+            // Stretches that ended: no longer candidates.
+            for index in 0..replicas {
+                if first[index].is_some() && stamps[index].end < now {
+                    first[index] = None;
+                    stamps[index].retire();
+                }
+            }
+            // A query that refuses odd replicas one time in four.
+            let refuse_odd = next() % 4 == 0;
+            let expected = (0..replicas)
+                .filter(|&index| !(refuse_odd && index % 2 == 1))
+                .filter_map(|index| {
+                    let first_boundary = first[index]?;
+                    let boundary = if first_boundary >= now {
+                        first_boundary
+                    } else {
+                        stamps[index].next_boundary(first_boundary, now)
+                    };
+                    Some((boundary, index as u32))
+                })
+                .min();
+            let got =
+                calendar.take_earliest(now, &stamps, |_, index| !(refuse_odd && index % 2 == 1));
+            assert_eq!(got, expected, "round {round}");
+            if let Some((_, index)) = got {
+                first[index as usize] = None;
+                stamps[index as usize].retire();
+                taken += 1;
+            }
+        }
+        println!("{taken} wake-ups agreed");
+        assert!(taken > 10_000);
+    }
+}
