@@ -769,6 +769,9 @@ impl DeploymentState {
             wake.end = start + step.saturating_mul(steps);
             self.wake_candidates
                 .push(wake_key(first_boundary, replica, wake.stamp));
+            if self.wake_candidates.len() > 4 * self.replicas.len() + 64 {
+                self.wake_candidates.compact(&self.wake_stamps);
+            }
         }
         step.saturating_mul(steps)
     }

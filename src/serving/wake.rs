@@ -98,25 +98,33 @@ pub(super) struct WakeCalendar {
     /// allocations).
     moving: Vec<u128>,
     set_aside: Vec<u128>,
+    /// Entries held, live or stale.
+    len: usize,
 }
 
 impl WakeCalendar {
     /// `longest_step`: the deployment's longest decode step; the ring spans two.
     pub fn new(longest_step: SimDuration) -> Self {
         WakeCalendar {
-            bucket_ns: (2 * longest_step.as_nanos()).div_ceil(RING as u64).max(1),
+            bucket_ns: longest_step
+                .as_nanos()
+                .saturating_mul(2)
+                .div_ceil(RING as u64)
+                .max(1),
             buckets: vec![Vec::new(); RING],
             origin_ns: 0,
             head: 0,
             far: BinaryHeap::new(),
             moving: Vec::new(),
             set_aside: Vec::new(),
+            len: 0,
         }
     }
 
     /// Adds a candidate; its boundary must not be before the last query.
     #[inline]
     pub fn push(&mut self, key: u128) {
+        self.len += 1;
         let (boundary, _, _) = unpack(key);
         let offset = boundary.saturating_sub(self.origin_ns) / self.bucket_ns;
         if offset < RING as u64 {
@@ -148,6 +156,7 @@ impl WakeCalendar {
                     let (_, replica, stamp) = unpack(key);
                     if stamps[replica as usize].stamp != stamp {
                         bucket.swap_remove(position);
+                        self.len -= 1;
                         continue;
                     }
                     if best.is_none_or(|(_, best_key)| key < best_key) {
@@ -159,6 +168,7 @@ impl WakeCalendar {
                     break;
                 };
                 bucket.swap_remove(position);
+                self.len -= 1;
                 let (boundary, replica, _) = unpack(key);
                 if accepts(SimTime::from_nanos(boundary), replica) {
                     found = Some((SimTime::from_nanos(boundary), replica));
@@ -169,6 +179,7 @@ impl WakeCalendar {
         }
         if found.is_none() {
             while let Some(Reverse(key)) = self.far.pop() {
+                self.len -= 1;
                 let (boundary, replica, stamp) = unpack(key);
                 if stamps[replica as usize].stamp != stamp {
                     continue;
@@ -186,6 +197,26 @@ impl WakeCalendar {
         }
         self.set_aside = set_aside;
         found
+    }
+
+    /// Entries held, live or stale (stale ones go when a query meets them, or in
+    /// `compact`).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Drops every stale entry. Queries drop those they meet; a deployment whose requests
+    /// never wait makes none, while each new decode stretch adds an entry.
+    pub fn compact(&mut self, stamps: &[WakeStamp]) {
+        let live = |key: &u128| {
+            let (_, replica, stamp) = unpack(*key);
+            stamps[replica as usize].stamp == stamp
+        };
+        for bucket in &mut self.buckets {
+            bucket.retain(live);
+        }
+        self.far.retain(|Reverse(key)| live(key));
+        self.len = self.buckets.iter().map(Vec::len).sum::<usize>() + self.far.len();
     }
 
     /// Moves the ring to `now`: candidates of passed buckets, and of the current one with
@@ -212,7 +243,9 @@ impl WakeCalendar {
             }
             !passed
         });
-        let ring_end = self.origin_ns + self.bucket_ns * RING as u64;
+        let ring_end = self
+            .origin_ns
+            .saturating_add(self.bucket_ns.saturating_mul(RING as u64));
         while let Some(&Reverse(key)) = self.far.peek() {
             if unpack(key).0 >= ring_end {
                 break;
@@ -220,6 +253,7 @@ impl WakeCalendar {
             self.far.pop();
             moving.push(key);
         }
+        self.len -= moving.len();
         for key in moving.drain(..) {
             let (boundary, replica, stamp) = unpack(key);
             let wake = &stamps[replica as usize];
@@ -304,6 +338,17 @@ mod tests {
                 first[index as usize] = None;
                 stamps[index as usize].retire();
                 taken += 1;
+            }
+            let held = calendar.buckets.iter().map(Vec::len).sum::<usize>() + calendar.far.len();
+            assert_eq!(calendar.len(), held, "round {round}");
+            if round % 1000 == 0 {
+                calendar.compact(&stamps);
+                let live = first.iter().flatten().count();
+                assert_eq!(
+                    calendar.len(),
+                    live,
+                    "round {round}: only live entries after compacting"
+                );
             }
         }
         println!("{taken} wake-ups agreed");
