@@ -98,8 +98,6 @@ struct Replica {
     prefilling: Vec<RequestId>,
     /// The decode stretch in progress, if the replica is decoding.
     coast: Option<Coast>,
-    /// A queued request is counting on this replica's next step boundary.
-    woken: bool,
     /// Decode steps this replica has run so far.
     decode_steps: u64,
     /// Requests in the decode batch, keyed by the decode step after which they finish.
@@ -189,7 +187,6 @@ impl DeploymentState {
                 .map(|_| Replica {
                     prefilling: Vec::with_capacity(slots),
                     coast: None,
-                    woken: false,
                     decode_steps: 0,
                     decoding: BinaryHeap::with_capacity(slots),
                     kv_used: 0,
@@ -358,7 +355,6 @@ impl DeploymentState {
             (boundary.saturating_since(coast.start).as_nanos()) / coast.step.as_nanos().max(1);
         self.wake_stamps[index as usize].retire();
         let replica = &mut self.replicas[index as usize];
-        replica.woken = true;
         if steps < coast.steps {
             let coast = replica
                 .coast
@@ -388,7 +384,6 @@ impl DeploymentState {
         let now = context.now();
         self.wake_stamps[replica as usize].retire();
         let state = &mut self.replicas[replica as usize];
-        state.woken = false;
         // Requests leaving the replica, and how many of them completed.
         let mut finished = 0u32;
         let mut completed = 0u32;
