@@ -285,13 +285,8 @@ mod tests {
         // Per replica: its live entry's first boundary, if a candidate.
         let mut first: Vec<Option<SimTime>> = vec![None; replicas];
         let mut calendar = WakeCalendar::new(SimDuration::from_millis(50));
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::engine::RngStreams::new(7).stream("wake-calendar-test", 0);
+        let mut next = || rand::Rng::next_u64(&mut rng);
         let mut now = SimTime::from_nanos(1_000);
         let mut taken = 0;
         for round in 0..30_000 {
