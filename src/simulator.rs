@@ -153,9 +153,6 @@ struct RouteOption {
     usd_per_gb: f64,
     /// The path's number in `Provider::route_paths`.
     global_path: u32,
-    /// The shortest path to its deployment that policy allows (the one strategies that do
-    /// not choose paths see).
-    first_allowed: bool,
 }
 
 /// What a router estimates from a deployment's configuration (see [`Candidate`]).
@@ -266,8 +263,13 @@ impl DeploymentEstimate {
 /// The candidates for one (tenant, ingress, model), precomputed: policy and reachability
 /// do not change during a run.
 struct RouteChoices {
-    candidates: Vec<RouteOption>,
-    /// The reason to reject if `candidates` is empty.
+    /// Every allowed (deployment, path), for strategies that choose paths.
+    every_path: Vec<RouteOption>,
+    /// Each deployment's shortest path that policy allows: what strategies that do not
+    /// choose paths see. Kept apart so that routing does not skip the other paths one by
+    /// one on every request.
+    shortest_paths: Vec<RouteOption>,
+    /// The reason to reject if there is no option.
     reject_reason: usize,
 }
 
@@ -284,9 +286,8 @@ pub struct Provider {
     strategy: Box<dyn Strategy>,
     link_jitter_rngs: Vec<StreamRng>,
     requests: RequestSlab,
+    /// The candidates of the request being routed, in the order of its route's options.
     candidates: Vec<Candidate>,
-    /// For each candidate, its position in the route's options.
-    candidate_options: Vec<u32>,
     outcomes: Vec<Outcome>,
     estimates: Vec<DeploymentEstimate>,
     /// Per tenant: its quota buckets and its requests in flight (sent, not yet ended).
@@ -447,7 +448,6 @@ impl Provider {
             link_jitter_rngs,
             requests: RequestSlab::default(),
             candidates: Vec::new(),
-            candidate_options: Vec::new(),
             estimates: (0..scenario.deployments.len())
                 .map(|index| DeploymentEstimate::new(&scenario, index))
                 .collect(),
@@ -497,14 +497,13 @@ impl Provider {
         let slot = attributes.ingress_position * tenant.models.len() + attributes.model_position;
         let choices = &self.route_choices[tenant_index][slot];
         self.candidates.clear();
-        let chooses_paths = self.strategy.chooses_paths();
+        let options = if self.strategy.chooses_paths() {
+            &choices.every_path
+        } else {
+            &choices.shortest_paths
+        };
         let reads_estimates = self.strategy.reads_estimates();
-        self.candidate_options.clear();
-        for (option_index, option) in choices.candidates.iter().enumerate() {
-            if !chooses_paths && !option.first_allowed {
-                continue;
-            }
-            self.candidate_options.push(option_index as u32);
+        for option in options {
             let index = option.deployment as usize;
             let state = &self.deployments[index];
             let spec = &self.scenario.deployments[index];
@@ -562,7 +561,7 @@ impl Provider {
             return;
         };
         let chosen = self.candidates[position];
-        let global_path = choices.candidates[self.candidate_options[position] as usize].global_path;
+        let global_path = options[position].global_path;
         let path = &self.paths.options(attributes.ingress, chosen.deployment)[chosen.path as usize];
         // Hubs on the way screen the request: time, cost, and perhaps a refusal there.
         let mut screening_delay = SimDuration::ZERO;
@@ -703,7 +702,8 @@ fn route_choices_for(
     ingress: SiteIndex,
     model: usize,
 ) -> RouteChoices {
-    let mut candidates = Vec::new();
+    let mut every_path = Vec::new();
+    let mut shortest_paths = Vec::new();
     let mut reject_reason = REJECT_NO_ROUTE;
     for (index, deployment) in scenario.deployments.iter().enumerate() {
         if deployment.model != model {
@@ -730,7 +730,7 @@ fn route_choices_for(
                     passed.insert(number);
                 }
             }
-            candidates.push(RouteOption {
+            let option = RouteOption {
                 deployment: index as u32,
                 path: position as u32,
                 latency: path.latency,
@@ -741,14 +741,18 @@ fn route_choices_for(
                     .map(|&link| scenario.links[link].usd_per_gb)
                     .sum(),
                 global_path: route_paths.len() as u32,
-                first_allowed,
-            });
+            };
+            every_path.push(option);
+            if first_allowed {
+                shortest_paths.push(option);
+            }
             first_allowed = false;
             route_paths.push(path.links.clone());
         }
     }
     RouteChoices {
-        candidates,
+        every_path,
+        shortest_paths,
         reject_reason,
     }
 }

@@ -13,12 +13,21 @@ pub struct LeastLoaded;
 
 impl Strategy for LeastLoaded {
     fn pick(&mut self, _request: &RequestView, candidates: &[Candidate]) -> Option<usize> {
-        (0..candidates.len()).min_by(|&a, &b| {
-            let (a, b) = (&candidates[a], &candidates[b]);
-            a.load_per_replica_cmp(b)
-                .then_with(|| a.network_latency.cmp(&b.network_latency))
-                .then_with(|| a.deployment.cmp(&b.deployment))
-        })
+        let (first, rest) = candidates.split_first()?;
+        // One pass keeping the best so far (the first of equals), its load read once.
+        let (mut best, mut best_load) = (0, first.load());
+        for (offset, candidate) in rest.iter().enumerate() {
+            let load = candidate.load();
+            let chosen = &candidates[best];
+            let order = (load * chosen.replicas as u64)
+                .cmp(&(best_load * candidate.replicas as u64))
+                .then_with(|| candidate.network_latency.cmp(&chosen.network_latency))
+                .then_with(|| candidate.deployment.cmp(&chosen.deployment));
+            if order.is_lt() {
+                (best, best_load) = (offset + 1, load);
+            }
+        }
+        Some(best)
     }
 }
 
@@ -36,5 +45,46 @@ mod tests {
             candidate(2, 90, 5, 0, 1),
         ];
         assert_eq!(LeastLoaded.pick(&REQUEST, &candidates), Some(1));
+    }
+
+    /// The one-pass pick agrees with the rule as a sort states it (load per replica, then
+    /// latency, then deployment; the first of equals) on many small random sets, ties
+    /// included; none is picked from no candidates.
+    #[test]
+    fn picks_what_sorting_by_the_rule_puts_first() {
+        use crate::engine::RngStreams;
+        use rand::RngExt;
+        let mut rng = RngStreams::new(7).stream("least-loaded-test", 0);
+        assert_eq!(LeastLoaded.pick(&REQUEST, &[]), None);
+        for round in 0..5_000 {
+            let count = rng.random_range(1..8usize);
+            let candidates: Vec<Candidate> = (0..count)
+                .map(|_| {
+                    let mut c = candidate(
+                        rng.random_range(0..4usize),
+                        rng.random_range(1..4u64),
+                        rng.random_range(0..6u32),
+                        rng.random_range(0..6u32),
+                        rng.random_range(1..4u32),
+                    );
+                    c.in_transit = rng.random_range(0..3u32);
+                    c
+                })
+                .collect();
+            let mut order: Vec<usize> = (0..count).collect();
+            order.sort_by(|&a, &b| {
+                let (a, b) = (&candidates[a], &candidates[b]);
+                a.load_per_replica_cmp(b)
+                    .then_with(|| a.network_latency.cmp(&b.network_latency))
+                    .then_with(|| a.deployment.cmp(&b.deployment))
+            }); // stable: the first of equals stays first
+            let picked = LeastLoaded.pick(&REQUEST, &candidates);
+            assert_eq!(
+                picked,
+                Some(order[0]),
+                "round {round}: expected {}, picked {picked:?} among {candidates:?}",
+                order[0]
+            );
+        }
     }
 }
