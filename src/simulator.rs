@@ -264,13 +264,51 @@ impl DeploymentEstimate {
 /// do not change during a run.
 struct RouteChoices {
     /// Every allowed (deployment, path), for strategies that choose paths.
-    every_path: Vec<RouteOption>,
+    every_path: RouteSet,
     /// Each deployment's shortest path that policy allows: what strategies that do not
     /// choose paths see. Kept apart so that routing does not skip the other paths one by
     /// one on every request.
-    shortest_paths: Vec<RouteOption>,
+    shortest_paths: RouteSet,
     /// The reason to reject if there is no option.
     reject_reason: usize,
+}
+
+/// Route options and the candidates routers see for them, position by position. A
+/// candidate's fixed fields (deployment, path, latency, replicas, ...) are filled once;
+/// routing a request refreshes only its load and estimates, in place.
+struct RouteSet {
+    options: Vec<RouteOption>,
+    candidates: Vec<Candidate>,
+}
+
+impl RouteSet {
+    fn new(scenario: &Scenario, options: Vec<RouteOption>) -> Self {
+        let candidates = options
+            .iter()
+            .map(|option| {
+                let spec = &scenario.deployments[option.deployment as usize];
+                Candidate {
+                    deployment: option.deployment as usize,
+                    path: option.path,
+                    hubs: option.hubs,
+                    network_latency: option.latency,
+                    in_transit: 0,
+                    queued: 0,
+                    running: 0,
+                    replicas: spec.replicas,
+                    max_batch: spec.max_batch,
+                    queue_wait_estimate: SimDuration::ZERO,
+                    prefill_estimate: SimDuration::ZERO,
+                    cost_usd: 0.0,
+                    weight: spec.route_weight,
+                }
+            })
+            .collect();
+        RouteSet {
+            options,
+            candidates,
+        }
+    }
 }
 
 pub struct Provider {
@@ -286,8 +324,6 @@ pub struct Provider {
     strategy: Box<dyn Strategy>,
     link_jitter_rngs: Vec<StreamRng>,
     requests: RequestSlab,
-    /// The candidates of the request being routed, in the order of its route's options.
-    candidates: Vec<Candidate>,
     outcomes: Vec<Outcome>,
     estimates: Vec<DeploymentEstimate>,
     /// Per tenant: its quota buckets and its requests in flight (sent, not yet ended).
@@ -447,7 +483,6 @@ impl Provider {
             strategy: strategy_box,
             link_jitter_rngs,
             requests: RequestSlab::default(),
-            candidates: Vec::new(),
             estimates: (0..scenario.deployments.len())
                 .map(|index| DeploymentEstimate::new(&scenario, index))
                 .collect(),
@@ -495,25 +530,27 @@ impl Provider {
         }
 
         let slot = attributes.ingress_position * tenant.models.len() + attributes.model_position;
-        let choices = &self.route_choices[tenant_index][slot];
-        self.candidates.clear();
-        let options = if self.strategy.chooses_paths() {
-            &choices.every_path
+        let choices = &mut self.route_choices[tenant_index][slot];
+        let route_set = if self.strategy.chooses_paths() {
+            &mut choices.every_path
         } else {
-            &choices.shortest_paths
+            &mut choices.shortest_paths
         };
         let reads_estimates = self.strategy.reads_estimates();
-        for option in options {
+        for (option, candidate) in route_set.options.iter().zip(&mut route_set.candidates) {
             let index = option.deployment as usize;
             let state = &self.deployments[index];
-            let spec = &self.scenario.deployments[index];
-            let estimate = &self.estimates[index];
             // What routers see: the live load, or the last snapshot with a telemetry delay.
             let (in_transit, queued, running) = match self.telemetry_period {
                 None => (state.in_transit(), state.queued(), state.running()),
                 Some(_) => self.telemetry[index],
             };
-            let (queue_wait_estimate, prefill_estimate, cost_usd) = if reads_estimates {
+            candidate.in_transit = in_transit;
+            candidate.queued = queued;
+            candidate.running = running;
+            if reads_estimates {
+                let spec = &self.scenario.deployments[index];
+                let estimate = &self.estimates[index];
                 let prefill = match &spec.service {
                     crate::scenario::ServiceModel::Llm(llm) => {
                         llm.profile.prefill.prompt_time(attributes.input_tokens)
@@ -522,29 +559,13 @@ impl Provider {
                 };
                 let bytes = (attributes.input_tokens as f64 + attributes.output_tokens as f64)
                     * self.scenario.run.bytes_per_token;
-                let cost = estimate.usd_per_replica_s
+                candidate.cost_usd = estimate.usd_per_replica_s
                     * estimate.replica_seconds(prefill, attributes.output_tokens)
                     + option.usd_per_gb * bytes / 1e9;
-                let wait = estimate.queue_wait(in_transit as u64 + queued as u64 + running as u64);
-                (wait, prefill, cost)
-            } else {
-                (SimDuration::ZERO, SimDuration::ZERO, 0.0)
-            };
-            self.candidates.push(Candidate {
-                deployment: index,
-                path: option.path,
-                hubs: option.hubs,
-                network_latency: option.latency,
-                in_transit,
-                queued,
-                running,
-                replicas: spec.replicas,
-                max_batch: spec.max_batch,
-                queue_wait_estimate,
-                prefill_estimate,
-                cost_usd,
-                weight: spec.route_weight,
-            });
+                candidate.queue_wait_estimate =
+                    estimate.queue_wait(in_transit as u64 + queued as u64 + running as u64);
+                candidate.prefill_estimate = prefill;
+            }
         }
         let view = RequestView {
             tenant: tenant_index,
@@ -554,14 +575,14 @@ impl Provider {
             output_tokens: attributes.output_tokens,
             ttft_slo: tenant.slo.ttft,
         };
-        let Some(position) = self.strategy.pick(&view, &self.candidates) else {
+        let Some(position) = self.strategy.pick(&view, &route_set.candidates) else {
             let reason = choices.reject_reason;
             self.metrics
                 .rejected(tenant_index, reason, now >= self.warmup);
             return;
         };
-        let chosen = self.candidates[position];
-        let global_path = options[position].global_path;
+        let chosen = route_set.candidates[position];
+        let global_path = route_set.options[position].global_path;
         let path = &self.paths.options(attributes.ingress, chosen.deployment)[chosen.path as usize];
         // Hubs on the way screen the request: time, cost, and perhaps a refusal there.
         let mut screening_delay = SimDuration::ZERO;
@@ -751,8 +772,8 @@ fn route_choices_for(
         }
     }
     RouteChoices {
-        every_path,
-        shortest_paths,
+        every_path: RouteSet::new(scenario, every_path),
+        shortest_paths: RouteSet::new(scenario, shortest_paths),
         reject_reason,
     }
 }
