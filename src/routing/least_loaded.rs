@@ -15,16 +15,22 @@ impl Strategy for LeastLoaded {
     fn pick(&mut self, _request: &RequestView, candidates: &[Candidate]) -> Option<usize> {
         let (first, rest) = candidates.split_first()?;
         // One pass keeping the best so far (the first of equals), its load read once.
-        let (mut best, mut best_load) = (0, first.load());
+        let (mut best, mut best_load, mut best_replicas) = (0, first.load(), first.replicas);
         for (offset, candidate) in rest.iter().enumerate() {
             let load = candidate.load();
-            let chosen = &candidates[best];
-            let order = (load * chosen.replicas as u64)
-                .cmp(&(best_load * candidate.replicas as u64))
-                .then_with(|| candidate.network_latency.cmp(&chosen.network_latency))
-                .then_with(|| candidate.deployment.cmp(&chosen.deployment));
-            if order.is_lt() {
-                (best, best_load) = (offset + 1, load);
+            // Load per replica, cross-multiplied: exact, no division.
+            let (this, that) = (
+                load * best_replicas as u64,
+                best_load * candidate.replicas as u64,
+            );
+            let better = this < that
+                || (this == that && {
+                    let chosen = &candidates[best];
+                    (candidate.network_latency, candidate.deployment)
+                        < (chosen.network_latency, chosen.deployment)
+                });
+            if better {
+                (best, best_load, best_replicas) = (offset + 1, load, candidate.replicas);
             }
         }
         Some(best)
