@@ -6,6 +6,22 @@
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
+/// Exactly `value.round() as u64` (nearest integer, ties away from zero; negative and NaN
+/// give 0, values beyond `u64::MAX` saturate), without `f64::round`, which baseline x86-64
+/// reaches through a library call.
+///
+/// Truncation is exact below 2⁶⁴, and so is the fraction `value − trunc(value)` below 2⁵³;
+/// from 2⁵³ on every `f64` is an integer and the fraction is 0.
+#[inline]
+pub fn round_to_u64(value: f64) -> u64 {
+    let whole = value as u64;
+    if value - whole as f64 >= 0.5 {
+        whole.saturating_add(1)
+    } else {
+        whole
+    }
+}
+
 /// An instant of simulated time, in nanoseconds since the start of the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimTime(u64);
@@ -53,16 +69,11 @@ impl SimDuration {
     pub const fn from_secs(seconds: u64) -> Self {
         SimDuration(seconds * NANOS_PER_SECOND)
     }
-    /// Rounds to the nearest nanosecond; negative and NaN inputs give zero, huge ones saturate.
+    /// Rounds to the nearest nanosecond (ties away from zero); negative and NaN inputs give
+    /// zero, huge ones saturate.
+    #[inline]
     pub fn from_secs_f64(seconds: f64) -> Self {
-        let nanos = (seconds * NANOS_PER_SECOND as f64).round();
-        if nanos.is_nan() || nanos <= 0.0 {
-            SimDuration(0)
-        } else if nanos >= u64::MAX as f64 {
-            SimDuration(u64::MAX)
-        } else {
-            SimDuration(nanos as u64)
-        }
+        SimDuration(round_to_u64(seconds * NANOS_PER_SECOND as f64))
     }
     pub const fn as_nanos(self) -> u64 {
         self.0
@@ -140,6 +151,53 @@ impl fmt::Display for SimDuration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounding_to_u64_is_exactly_f64_round() {
+        use crate::engine::RngStreams;
+        use rand::RngExt;
+        let edges = [
+            0.0,
+            -0.0,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            -0.4,
+            -0.5,
+            -1.5,
+            4_503_599_627_370_495.5, // 2⁵² − 0.5
+            4_503_599_627_370_496.0,
+            9_007_199_254_740_993.0, // 2⁵³ + 1 (not representable: 2⁵³)
+            1.8446744073709550e19,
+            1.8446744073709552e19, // 2⁶⁴
+            1e30,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+        ];
+        let mut rng = RngStreams::new(3).stream("rounding-test", 0);
+        let random = (0..200_000).map(|_| {
+            let magnitude = 2f64.powi(rng.random_range(-4..66));
+            let value = rng.random::<f64>() * magnitude;
+            // Half of them exactly halfway between two integers, where ties matter.
+            if rng.random::<bool>() {
+                value.trunc() + 0.5
+            } else {
+                value
+            }
+        });
+        for value in edges.into_iter().chain(random) {
+            assert_eq!(
+                round_to_u64(value),
+                value.round() as u64,
+                "value {value:e} ({:#x})",
+                value.to_bits()
+            );
+        }
+    }
 
     #[test]
     fn seconds_round_trip_to_the_nanosecond() {
