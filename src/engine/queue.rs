@@ -40,6 +40,36 @@ impl<E> PartialOrd for Entry<E> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
+
+    // The heap's sifts ask `<=`; times almost always differ, so compare them first and
+    // leave the chain of `Ordering`s to ties.
+    #[inline]
+    fn le(&self, other: &Self) -> bool {
+        if self.time != other.time {
+            self.time > other.time // reversed: later is "less"
+        } else {
+            self.cmp(other) != Ordering::Greater
+        }
+    }
+
+    #[inline]
+    fn lt(&self, other: &Self) -> bool {
+        if self.time != other.time {
+            self.time > other.time
+        } else {
+            self.cmp(other) == Ordering::Less
+        }
+    }
+
+    #[inline]
+    fn ge(&self, other: &Self) -> bool {
+        other.le(self)
+    }
+
+    #[inline]
+    fn gt(&self, other: &Self) -> bool {
+        other.lt(self)
+    }
 }
 impl<E> Ord for Entry<E> {
     /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest entry first.
@@ -132,6 +162,44 @@ mod tests {
         queue.push(SimTime::from_nanos(10), Ranked(1, 'b'));
         let order: Vec<char> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e.1)).collect();
         assert_eq!(order, vec!['z', 'a', 'b', 'c']);
+    }
+
+    /// The shortcut comparisons the heap uses agree with the full order, ties included.
+    #[test]
+    fn comparisons_agree_with_the_full_order() {
+        let entry = |time, rank, sequence| Entry {
+            time: SimTime::from_nanos(time),
+            rank,
+            sequence,
+            event: (),
+        };
+        let values = [0, 1, 2];
+        for (ta, ra, sa) in triples(&values) {
+            for (tb, rb, sb) in triples(&values) {
+                let (a, b) = (entry(ta, ra, sa), entry(tb, rb, sb));
+                let order = a.cmp(&b);
+                assert_eq!(
+                    a.le(&b),
+                    order != Ordering::Greater,
+                    "{ta} {ra} {sa} vs {tb} {rb} {sb}"
+                );
+                assert_eq!(a.lt(&b), order == Ordering::Less);
+                assert_eq!(a.ge(&b), order != Ordering::Less);
+                assert_eq!(a.gt(&b), order == Ordering::Greater);
+            }
+        }
+    }
+
+    fn triples(values: &[u64]) -> Vec<(u64, u64, u64)> {
+        let mut all = Vec::new();
+        for &x in values {
+            for &y in values {
+                for &z in values {
+                    all.push((x, y, z));
+                }
+            }
+        }
+        all
     }
 
     #[test]
