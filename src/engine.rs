@@ -37,5 +37,5 @@ mod timers;
 pub use queue::{EventOrder, EventQueue};
 pub use rng::{RngStreams, StreamRng};
 pub use simulation::{Context, Model, Simulation};
-pub use time::{SimDuration, SimTime, round_to_u64};
+pub use time::{SimDuration, SimTime, round_half_away_u64};
 pub use timers::Timers;

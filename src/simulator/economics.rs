@@ -72,7 +72,7 @@ impl Ledger {
 
     /// `tokens` cross every link of `path` for `tenant`.
     pub fn carry(&mut self, scenario: &Scenario, tenant: usize, path: &[usize], tokens: u32) {
-        let bytes = crate::engine::round_to_u64(tokens as f64 * self.bytes_per_token);
+        let bytes = crate::engine::round_half_away_u64(tokens as f64 * self.bytes_per_token);
         for &link in path {
             self.link_bytes[link] += bytes;
             self.tenant_transit_usd[tenant] += bytes as f64 / 1e9 * scenario.links[link].usd_per_gb;

@@ -238,7 +238,7 @@ impl TraceReplay {
             u64::try_from(since_offset).unwrap_or(u64::MAX)
         } else {
             // Float-to-int casts saturate, so huge values become u64::MAX.
-            crate::engine::round_to_u64(since_offset as f64 / self.options.speedup)
+            crate::engine::round_half_away_u64(since_offset as f64 / self.options.speedup)
         }
     }
 }
