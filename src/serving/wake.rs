@@ -9,8 +9,9 @@
 //! its next. In a heap each move is a sift (a few hundred instructions); here it is a push
 //! onto a bucket.
 //!
-//! Candidates sit in buckets of `bucket_ns` over a ring ahead of the last query (about two
-//! of the deployment's longest steps), those further ahead in a heap. A query first moves
+//! Candidates sit in buckets of `bucket_ns` over a ring ahead of the last query (two to four
+//! of the deployment's longest steps: the width is a power of two, so finding a bucket is a
+//! shift, not a division), those further ahead in a heap. A query first moves
 //! the candidates of the buckets it has passed, then looks at the buckets from now on: the
 //! first bucket holding a live candidate holds the earliest boundary.
 //!
@@ -87,6 +88,8 @@ fn unpack(key: u128) -> (u64, u32, u32) {
 
 /// The candidates of one deployment, by step boundary.
 pub(super) struct WakeCalendar {
+    /// `bucket_ns` = 2^`bucket_shift`.
+    bucket_shift: u32,
     bucket_ns: u64,
     buckets: Vec<Vec<u128>>,
     /// Start of the bucket at `head`: a multiple of `bucket_ns`, at most the last query.
@@ -103,14 +106,17 @@ pub(super) struct WakeCalendar {
 }
 
 impl WakeCalendar {
-    /// `longest_step`: the deployment's longest decode step; the ring spans two.
+    /// `longest_step`: the deployment's longest decode step; the ring spans two to four.
     pub fn new(longest_step: SimDuration) -> Self {
+        let bucket_ns = longest_step
+            .as_nanos()
+            .saturating_mul(2)
+            .div_ceil(RING as u64)
+            .clamp(1, 1 << 40)
+            .next_power_of_two();
         WakeCalendar {
-            bucket_ns: longest_step
-                .as_nanos()
-                .saturating_mul(2)
-                .div_ceil(RING as u64)
-                .max(1),
+            bucket_shift: bucket_ns.trailing_zeros(),
+            bucket_ns,
             buckets: vec![Vec::new(); RING],
             origin_ns: 0,
             head: 0,
@@ -126,7 +132,7 @@ impl WakeCalendar {
     pub fn push(&mut self, key: u128) {
         self.len += 1;
         let (boundary, _, _) = unpack(key);
-        let offset = boundary.saturating_sub(self.origin_ns) / self.bucket_ns;
+        let offset = boundary.saturating_sub(self.origin_ns) >> self.bucket_shift;
         if offset < RING as u64 {
             self.buckets[(self.head + offset as usize) % RING].push(key);
         } else {
@@ -224,15 +230,15 @@ impl WakeCalendar {
     /// reaches come into it.
     fn advance(&mut self, now: SimTime, stamps: &[WakeStamp]) {
         let now_ns = now.as_nanos();
-        let origin = now_ns - now_ns % self.bucket_ns;
+        let origin = now_ns & !(self.bucket_ns - 1);
         let mut moving = std::mem::take(&mut self.moving);
         if origin > self.origin_ns {
-            let passed = ((origin - self.origin_ns) / self.bucket_ns).min(RING as u64) as usize;
+            let passed = ((origin - self.origin_ns) >> self.bucket_shift).min(RING as u64) as usize;
             for offset in 0..passed {
                 moving.append(&mut self.buckets[(self.head + offset) % RING]);
             }
             self.head = (self.head
-                + ((origin - self.origin_ns) / self.bucket_ns % RING as u64) as usize)
+                + ((origin - self.origin_ns) >> self.bucket_shift) as usize % RING)
                 % RING;
             self.origin_ns = origin;
         }
