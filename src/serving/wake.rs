@@ -283,14 +283,28 @@ mod tests {
     use super::*;
 
     /// Against a brute-force search over every live candidate's next boundary, through
-    /// random arrivals, new stretches, wake-ups and refusals.
+    /// random arrivals, new stretches, wake-ups and refusals; with buckets as wide as the
+    /// deployment would make them (steps of 20–50 ms), and much narrower and much wider
+    /// (the choice must never depend on where entries sit).
     #[test]
     fn takes_what_a_search_over_every_candidate_takes() {
+        for longest_step in [
+            SimDuration::from_millis(50),
+            SimDuration::from_nanos(1),
+            SimDuration::from_secs_f64(30.0),
+        ] {
+            let taken = random_queries_agree_with_a_search(longest_step);
+            println!("longest step {longest_step:?}: {taken} wake-ups agreed");
+            assert!(taken > 10_000);
+        }
+    }
+
+    fn random_queries_agree_with_a_search(longest_step: SimDuration) -> usize {
         let replicas = 40usize;
         let mut stamps = vec![WakeStamp::default(); replicas];
         // Per replica: its live entry's first boundary, if a candidate.
         let mut first: Vec<Option<SimTime>> = vec![None; replicas];
-        let mut calendar = WakeCalendar::new(SimDuration::from_millis(50));
+        let mut calendar = WakeCalendar::new(longest_step);
         let mut rng = crate::engine::RngStreams::new(7).stream("wake-calendar-test", 0);
         let mut next = || rand::Rng::next_u64(&mut rng);
         let mut now = SimTime::from_nanos(1_000);
@@ -352,7 +366,6 @@ mod tests {
                 );
             }
         }
-        println!("{taken} wake-ups agreed");
-        assert!(taken > 10_000);
+        taken
     }
 }
