@@ -9,7 +9,7 @@
 //! its next. In a heap each move is a sift (a few hundred instructions); here it is a push
 //! onto a bucket.
 //!
-//! Candidates sit in buckets of `bucket_ns` over a ring ahead of the last query (two to four
+//! Candidates sit in buckets of width `bucket_ns` over a ring ahead of the last query (two to four
 //! of the deployment's longest steps: the width is a power of two, so finding a bucket is a
 //! shift, not a division), those further ahead in a heap. A query first moves
 //! the candidates of the buckets it has passed, then looks at the buckets from now on: the
@@ -88,11 +88,10 @@ fn unpack(key: u128) -> (u64, u32, u32) {
 
 /// The candidates of one deployment, by step boundary.
 pub(super) struct WakeCalendar {
-    /// `bucket_ns` = 2^`bucket_shift`.
+    /// Buckets are 2^`bucket_shift` ns wide.
     bucket_shift: u32,
-    bucket_ns: u64,
     buckets: Vec<Vec<u128>>,
-    /// Start of the bucket at `head`: a multiple of `bucket_ns`, at most the last query.
+    /// Start of the bucket at `head`: a multiple of the bucket width, at most the last query.
     origin_ns: u64,
     head: usize,
     /// Candidates at or beyond the ring's end.
@@ -108,6 +107,8 @@ pub(super) struct WakeCalendar {
 impl WakeCalendar {
     /// `longest_step`: the deployment's longest decode step; the ring spans two to four.
     pub fn new(longest_step: SimDuration) -> Self {
+        // Capped at 2^40 ns (18 minutes) so that rounding up to a power of two cannot
+        // overflow (steps that long would only make the ring slower, never wrong).
         let bucket_ns = longest_step
             .as_nanos()
             .saturating_mul(2)
@@ -116,7 +117,6 @@ impl WakeCalendar {
             .next_power_of_two();
         WakeCalendar {
             bucket_shift: bucket_ns.trailing_zeros(),
-            bucket_ns,
             buckets: vec![Vec::new(); RING],
             origin_ns: 0,
             head: 0,
@@ -230,7 +230,7 @@ impl WakeCalendar {
     /// reaches come into it.
     fn advance(&mut self, now: SimTime, stamps: &[WakeStamp]) {
         let now_ns = now.as_nanos();
-        let origin = now_ns & !(self.bucket_ns - 1);
+        let origin = now_ns >> self.bucket_shift << self.bucket_shift;
         let mut moving = std::mem::take(&mut self.moving);
         if origin > self.origin_ns {
             let passed = ((origin - self.origin_ns) >> self.bucket_shift).min(RING as u64) as usize;
@@ -251,7 +251,7 @@ impl WakeCalendar {
         });
         let ring_end = self
             .origin_ns
-            .saturating_add(self.bucket_ns.saturating_mul(RING as u64));
+            .saturating_add((RING as u64) << self.bucket_shift);
         while let Some(&Reverse(key)) = self.far.peek() {
             if unpack(key).0 >= ring_end {
                 break;
