@@ -32,7 +32,9 @@
 //! ~2.8 µs per round of the hold benchmark where a heap takes ~0.2 µs (`cargo bench --bench engine --
 //! timers_hold`). Simulated replicas and servers are far sparser (the bench-day: ~850
 //! timers spread over seconds), and there the wheel runs 7.5% fewer instructions than the
-//! 4-ary heap it replaced.
+//! 4-ary heap it replaced. Timers more than 73 minutes ahead wait in the overflow list,
+//! scanned whole when nothing nearer is set: fine for a few, slow for thousands of
+//! hours-long timers.
 //!
 //! Ties follow the event queue's rule: same instant → lower rank first; timers of equal
 //! rank go by timer number (never by when they were set), so results do not depend on
