@@ -227,10 +227,7 @@ impl<E> Timers<E> {
             self.slots[head as usize].previous = timer;
         }
         self.heads[place as usize] = timer;
-        if place != OVERFLOW {
-            let (level, index) = (place as usize / BUCKETS, place as usize % BUCKETS);
-            self.occupied[level][index / 64] |= 1 << (index % 64);
-        }
+        self.mark_occupied(place, true);
     }
 
     fn unlink(&mut self, timer: u32) {
@@ -242,9 +239,8 @@ impl<E> Timers<E> {
         } = self.slots[timer as usize];
         if previous == NONE {
             self.heads[place as usize] = next;
-            if next == NONE && place != OVERFLOW {
-                let (level, index) = (place as usize / BUCKETS, place as usize % BUCKETS);
-                self.occupied[level][index / 64] &= !(1 << (index % 64));
+            if next == NONE {
+                self.mark_occupied(place, false);
             }
         } else {
             self.slots[previous as usize].next = next;
@@ -254,14 +250,27 @@ impl<E> Timers<E> {
         }
     }
 
+    /// Sets or clears a bucket's bit in its level's bitmap (the overflow list has none).
+    #[inline]
+    fn mark_occupied(&mut self, place: u32, occupied: bool) {
+        if place == OVERFLOW {
+            return;
+        }
+        let (level, index) = (place as usize / BUCKETS, place as usize % BUCKETS);
+        let bit = 1u64 << (index % 64);
+        let word = &mut self.occupied[level][index / 64];
+        if occupied {
+            *word |= bit;
+        } else {
+            *word &= !bit;
+        }
+    }
+
     /// Re-places every timer of `place`'s list after the cursor moved into its window.
     fn cascade(&mut self, place: u32) {
         let mut timer = self.heads[place as usize];
         self.heads[place as usize] = NONE;
-        if place != OVERFLOW {
-            let (level, index) = (place as usize / BUCKETS, place as usize % BUCKETS);
-            self.occupied[level][index / 64] &= !(1 << (index % 64));
-        }
+        self.mark_occupied(place, false);
         while timer != NONE {
             let slot = self.slots[timer as usize];
             self.link(timer, self.place_for(slot.time_ns));
