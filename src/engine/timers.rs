@@ -6,35 +6,41 @@
 //! be popped and ignored later. A timer instead holds the entity's one event; setting it
 //! again moves it, so there are no stale events to pop.
 //!
-//! The timers sit in a hierarchical timing wheel: four levels of 256 buckets, 1.02 µs wide
-//! at level 0 (a window of 262 µs), 262 µs at level 1 (67 ms), 67 ms at level 2 (17 s) and
-//! 17 s at level 3 (73 minutes), and an overflow list beyond. Each level holds the timers
-//! that fall in the cursor's window one level up but not in its window at their own level,
-//! so a level's buckets are in time order and the earliest timer is in the first occupied
-//! bucket of the first occupied level (found with a bitmap). A bucket is an unordered
-//! linked list through the timers themselves: setting, moving and cancelling a timer take
-//! constant time, with no sifting. When the earliest timer comes from a coarser level, the
-//! cursor moves to it and the rest of its bucket drops to finer levels; a timer drops at
-//! most once per level.
+//! The timers sit in a hierarchical timing wheel with a heap at its finest grain. Timers
+//! due within the cursor's current 1.02 µs (the *near* window) are in a 4-ary heap; those
+//! further ahead sit in four levels of 256 buckets, 1.02 µs wide at level 0 (a window of
+//! 262 µs), 262 µs at level 1 (67 ms), 67 ms at level 2 (17 s) and 17 s at level 3 (73
+//! minutes), and an overflow list beyond. Each level holds the timers that fall in the
+//! cursor's window one level up but not in its window at their own level, so the near heap
+//! holds the earliest timers, a level's buckets are in time order, and without near timers
+//! the earliest is in the first occupied bucket of the first occupied level (found with a
+//! bitmap). A bucket is an unordered linked list through the timers themselves: setting,
+//! moving and cancelling a timer beyond the near window take constant time, with no
+//! sifting. When the earliest timer comes from a bucket, the cursor moves to it and the
+//! rest of its bucket drops to finer levels or into the heap; a timer drops at most once
+//! per level.
 //!
 //! ```text
 //!   cursor ─┐
-//!   level 0 │▓│ │▓│ │ │ │▓│ ... 256 × 1.02 µs    (the cursor's 262 µs window)
+//!   near    ▓▓ 4-ary heap                      (the cursor's 1.02 µs)
+//!   level 0   │▓│ │▓│ │ │ │ ... 256 × 1.02 µs    (the cursor's 262 µs window)
 //!   level 1   │ │▓▓│▓│ │ │ ... 256 × 262 µs     (the cursor's 67 ms window)
 //!   level 2   │▓│ │ │ │▓│ ... 256 × 67 ms       (the cursor's 17 s window)
 //!   level 3   │ │▓│ │ │ │ ... 256 × 17 s        (the cursor's 73 min window)
 //!   overflow  ▓ ▓                                (later)
 //! ```
 //!
-//! Times are exact whatever the widths; the widths decide how much a bucket holds. Finding
-//! the earliest timer scans its level-0 bucket, so timers due within the same microsecond
-//! by the dozen cost a scan of that many per event: 65,536 timers all due within 1 ms take
-//! ~2.8 µs per round of the hold benchmark where a heap takes ~0.2 µs (`cargo bench --bench engine --
-//! timers_hold`). Simulated replicas and servers are far sparser (the bench-day: ~850
-//! timers spread over seconds), and there the wheel runs 7.5% fewer instructions than the
-//! 4-ary heap it replaced. Timers more than 73 minutes ahead wait in the overflow list,
-//! scanned whole when nothing nearer is set: fine for a few, slow for thousands of
-//! hours-long timers.
+//! Times are exact whatever the widths; the widths decide how much a bucket holds. The
+//! heap keeps crowded timers cheap: a bucket is scanned whole for its earliest timer once,
+//! when the cursor reaches it, and the rest of it then goes to the heap, so timers due
+//! within the same microsecond by the dozen cost a heap's logarithm each, not a scan per
+//! event. In the hold benchmark (`cargo bench --bench engine -- timers_hold`) 65,536 timers
+//! due within 1 ms take ~0.24 µs per round, as a plain heap does, against ~2.9 µs with a
+//! bucket at the finest grain. Sparse timers rarely meet the heap: in the bench-day (~850
+//! timers spread over seconds) a replica's next boundary is popped straight from its
+//! bucket, and the wheel runs ~7.5% fewer instructions than a heap of every timer. Timers
+//! more than 73 minutes ahead wait in the overflow list, scanned whole when nothing nearer
+//! is set: fine for a few, slow for thousands of hours-long timers.
 //!
 //! Ties follow the event queue's rule: same instant → lower rank first; timers of equal
 //! rank go by timer number (never by when they were set), so results do not depend on
@@ -48,25 +54,34 @@ const NONE: u32 = u32::MAX;
 /// Buckets per level (a power of two) and their number of bits.
 const BUCKET_BITS: u32 = 8;
 const BUCKETS: usize = 1 << BUCKET_BITS;
+/// Levels of buckets above the near heap.
 const LEVELS: usize = 4;
-/// Level 0 buckets are 2^10 ns = 1.02 µs wide; each level's are 2^8 times the one below.
-const FINEST_SHIFT: u32 = 10;
+/// The near window is 2^10 ns = 1.02 µs wide, and so are level 0's buckets; each level's
+/// buckets are 2^8 times as wide as the one's below.
+const NEAR_SHIFT: u32 = 10;
 /// The place of timers beyond every level's window.
 const OVERFLOW: u32 = (LEVELS * BUCKETS) as u32;
+/// The place of timers in the near heap.
+const NEAR: u32 = OVERFLOW + 1;
+/// Children per node of the near heap.
+const ARITY: usize = 4;
 
-/// Bits of a time that name its bucket at `level`.
+/// Bits of a time that name its bucket at `level`; `bucket_shift(level + 1)` names the
+/// level's window.
 const fn bucket_shift(level: usize) -> u32 {
-    FINEST_SHIFT + BUCKET_BITS * level as u32
+    NEAR_SHIFT + BUCKET_BITS * level as u32
 }
 
 #[derive(Clone, Copy)]
 struct Slot {
     time_ns: u64,
     rank: u64,
-    /// Neighbours in the bucket's list.
+    /// Neighbours in the bucket's list (in a bucket or the overflow list).
     next: u32,
     previous: u32,
-    /// Bucket (`level * BUCKETS + index`), `OVERFLOW`, or `NONE` when not set.
+    /// Position in the near heap (when in it).
+    near_position: u32,
+    /// Bucket (`level * BUCKETS + index`), `OVERFLOW`, `NEAR`, or `NONE` when not set.
     place: u32,
 }
 
@@ -75,21 +90,46 @@ const CLEAR: Slot = Slot {
     rank: 0,
     next: NONE,
     previous: NONE,
+    near_position: NONE,
     place: NONE,
 };
+
+/// A timer in the near heap, with its order key kept beside it so that sifts read one
+/// array.
+#[derive(Clone, Copy)]
+struct NearEntry {
+    time_ns: u64,
+    rank: u64,
+    timer: u32,
+}
+
+impl NearEntry {
+    /// Strict order: time, then rank, then timer number.
+    #[inline]
+    fn before(&self, other: &NearEntry) -> bool {
+        if self.time_ns != other.time_ns {
+            self.time_ns < other.time_ns
+        } else {
+            (self.rank, self.timer) < (other.rank, other.timer)
+        }
+    }
+}
 
 /// A set of numbered timers, each holding at most one pending event.
 pub struct Timers<E> {
     slots: Vec<Slot>,
     /// Timer → its event (meaningful while set).
     events: Vec<Option<E>>,
+    /// The timers of the cursor's near window, a 4-ary min-heap.
+    near: Vec<NearEntry>,
     /// First timer of each bucket's list, and of the overflow list (the last entry).
     heads: Vec<u32>,
-    /// Per level, a bit per occupied bucket.
-    occupied: [[u64; BUCKETS / 64]; LEVELS],
+    /// A bit per occupied bucket, by place (level by level).
+    occupied: [u64; LEVELS * BUCKETS / 64],
     /// No timer is earlier than this; the levels' windows are the cursor's.
     cursor_ns: u64,
-    /// The earliest timer by (time, rank, number), or `NONE`.
+    /// The earliest timer by (time, rank, number), or `NONE`: the near heap's first when
+    /// it holds any.
     earliest: u32,
     len: usize,
 }
@@ -99,8 +139,9 @@ impl<E> Default for Timers<E> {
         Timers {
             slots: Vec::new(),
             events: Vec::new(),
+            near: Vec::new(),
             heads: vec![NONE; LEVELS * BUCKETS + 1],
-            occupied: [[0; BUCKETS / 64]; LEVELS],
+            occupied: [0; LEVELS * BUCKETS / 64],
             cursor_ns: 0,
             earliest: NONE,
             len: 0,
@@ -119,17 +160,35 @@ impl<E> Timers<E> {
         }
         debug_assert!(time.as_nanos() >= self.cursor_ns, "a timer set in the past");
         self.events[index] = Some(event);
-        if self.slots[index].place == NONE {
-            self.len += 1;
-        } else {
-            self.unlink(timer);
-        }
         let time_ns = time.as_nanos().max(self.cursor_ns);
-        let slot = &mut self.slots[index];
-        slot.time_ns = time_ns;
-        slot.rank = rank;
-        self.link(timer, self.place_for(time_ns));
-        if self.earliest == timer {
+        let place = self.place_for(time_ns);
+        let old_place = self.slots[index].place;
+        if old_place == NEAR && place == NEAR {
+            // Moved within the heap: one sift from where it is.
+            let entry = NearEntry {
+                time_ns,
+                rank,
+                timer,
+            };
+            let position = self.slots[index].near_position as usize;
+            self.set_slot_key(index, time_ns, rank);
+            if entry.before(&self.near[position]) {
+                self.sift_up(position, entry);
+            } else {
+                self.sift_down(position, entry);
+            }
+        } else {
+            if old_place == NONE {
+                self.len += 1;
+            } else {
+                self.take_out(timer);
+            }
+            self.set_slot_key(index, time_ns, rank);
+            self.put(timer, place);
+        }
+        if let Some(first) = self.near.first() {
+            self.earliest = first.timer;
+        } else if self.earliest == timer {
             // Moved: perhaps later than another now.
             self.earliest = self.find_earliest();
         } else if self.earliest == NONE || self.before(timer, self.earliest) {
@@ -145,11 +204,11 @@ impl<E> Timers<E> {
         if slot.place == NONE {
             return;
         }
-        self.unlink(timer);
+        self.take_out(timer);
         self.slots[timer as usize].place = NONE;
         self.events[timer as usize] = None;
         self.len -= 1;
-        if self.earliest == timer {
+        if self.earliest == timer || !self.near.is_empty() {
             self.earliest = self.find_earliest();
         }
     }
@@ -169,13 +228,13 @@ impl<E> Timers<E> {
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let timer = self.earliest;
         let slot = *self.slots.get(timer as usize)?;
-        self.unlink(timer);
+        self.take_out(timer);
         self.slots[timer as usize].place = NONE;
         self.len -= 1;
         self.cursor_ns = slot.time_ns;
-        if slot.place as usize >= BUCKETS {
-            // From a coarser level (the finer ones are empty): its bucket-mates now fall
-            // in the cursor's finer windows.
+        if slot.place != NEAR {
+            // From a bucket (the heap and finer levels are empty): its bucket-mates now
+            // fall in the cursor's finer windows.
             self.cascade(slot.place);
         }
         self.earliest = self.find_earliest();
@@ -204,10 +263,21 @@ impl<E> Timers<E> {
         }
     }
 
-    /// The bucket (or overflow) for a timer at `time_ns`, relative to the cursor.
+    #[inline]
+    fn set_slot_key(&mut self, index: usize, time_ns: u64, rank: u64) {
+        let slot = &mut self.slots[index];
+        slot.time_ns = time_ns;
+        slot.rank = rank;
+    }
+
+    /// Where a timer at `time_ns` belongs, relative to the cursor: `NEAR`, a bucket, or
+    /// `OVERFLOW`.
     #[inline]
     fn place_for(&self, time_ns: u64) -> u32 {
         let differs = time_ns ^ self.cursor_ns;
+        if differs >> NEAR_SHIFT == 0 {
+            return NEAR;
+        }
         for level in 0..LEVELS {
             if differs >> bucket_shift(level + 1) == 0 {
                 let index = (time_ns >> bucket_shift(level)) as usize & (BUCKETS - 1);
@@ -215,6 +285,36 @@ impl<E> Timers<E> {
             }
         }
         OVERFLOW
+    }
+
+    /// Puts a timer whose key is set at `place`.
+    #[inline(always)]
+    fn put(&mut self, timer: u32, place: u32) {
+        if place == NEAR {
+            let slot = &mut self.slots[timer as usize];
+            slot.place = NEAR;
+            let entry = NearEntry {
+                time_ns: slot.time_ns,
+                rank: slot.rank,
+                timer,
+            };
+            self.near.push(entry);
+            self.sift_up(self.near.len() - 1, entry);
+        } else {
+            self.link(timer, place);
+        }
+    }
+
+    /// Takes a set timer out of its heap position or bucket list (its place is left
+    /// for the caller to overwrite).
+    #[inline]
+    fn take_out(&mut self, timer: u32) {
+        let slot = self.slots[timer as usize];
+        if slot.place == NEAR {
+            self.remove_near(slot.near_position as usize);
+        } else {
+            self.unlink(timer);
+        }
     }
 
     fn link(&mut self, timer: u32, place: u32) {
@@ -256,9 +356,8 @@ impl<E> Timers<E> {
         if place == OVERFLOW {
             return;
         }
-        let (level, index) = (place as usize / BUCKETS, place as usize % BUCKETS);
-        let bit = 1u64 << (index % 64);
-        let word = &mut self.occupied[level][index / 64];
+        let bit = 1u64 << (place % 64);
+        let word = &mut self.occupied[place as usize / 64];
         if occupied {
             *word |= bit;
         } else {
@@ -273,20 +372,23 @@ impl<E> Timers<E> {
         self.mark_occupied(place, false);
         while timer != NONE {
             let slot = self.slots[timer as usize];
-            self.link(timer, self.place_for(slot.time_ns));
+            self.put(timer, self.place_for(slot.time_ns));
             timer = slot.next;
         }
     }
 
-    /// The earliest set timer: the earliest of the first occupied bucket of the first
-    /// occupied level, or of the overflow list.
+    /// The earliest set timer: the near heap's first, or the earliest of the first
+    /// occupied bucket of the first occupied level, or of the overflow list.
     fn find_earliest(&self) -> u32 {
-        for (level, words) in self.occupied.iter().enumerate() {
-            for (word_index, &word) in words.iter().enumerate() {
-                if word != 0 {
-                    let index = word_index * 64 + word.trailing_zeros() as usize;
-                    return self.earliest_in(level * BUCKETS + index);
-                }
+        if let Some(first) = self.near.first() {
+            return first.timer;
+        }
+        // Levels' bitmaps are consecutive: the first set bit is the first occupied bucket
+        // of the first occupied level.
+        for (word_index, &word) in self.occupied.iter().enumerate() {
+            if word != 0 {
+                let place = word_index * 64 + word.trailing_zeros() as usize;
+                return self.earliest_in(place);
             }
         }
         self.earliest_in(OVERFLOW as usize)
@@ -305,6 +407,59 @@ impl<E> Timers<E> {
             timer = self.slots[timer as usize].next;
         }
         best
+    }
+
+    /// Removes the near heap's entry at `position`.
+    fn remove_near(&mut self, position: usize) {
+        let last = self.near.pop().expect("the position is in the heap");
+        if position < self.near.len() {
+            if position > 0 && last.before(&self.near[(position - 1) / ARITY]) {
+                self.sift_up(position, last);
+            } else {
+                self.sift_down(position, last);
+            }
+        }
+    }
+
+    fn sift_up(&mut self, mut position: usize, entry: NearEntry) {
+        while position > 0 {
+            let parent = (position - 1) / ARITY;
+            let above = self.near[parent];
+            if !entry.before(&above) {
+                break;
+            }
+            self.place_near(position, above);
+            position = parent;
+        }
+        self.place_near(position, entry);
+    }
+
+    fn sift_down(&mut self, mut position: usize, entry: NearEntry) {
+        let length = self.near.len();
+        loop {
+            let first_child = ARITY * position + 1;
+            if first_child >= length {
+                break;
+            }
+            let mut child = first_child;
+            for candidate in first_child + 1..(first_child + ARITY).min(length) {
+                if self.near[candidate].before(&self.near[child]) {
+                    child = candidate;
+                }
+            }
+            let below = self.near[child];
+            if !below.before(&entry) {
+                break;
+            }
+            self.place_near(position, below);
+            position = child;
+        }
+        self.place_near(position, entry);
+    }
+
+    fn place_near(&mut self, position: usize, entry: NearEntry) {
+        self.near[position] = entry;
+        self.slots[entry.timer as usize].near_position = position as u32;
     }
 }
 
@@ -350,7 +505,7 @@ mod tests {
 
     /// Against a sorted list, over many random sets, moves and cancels, never in the past
     /// (as the engine sets them). `spread` picks how far ahead a timer is set, in ns: the
-    /// scales cover every level of the wheel and the overflow list.
+    /// scales cover the near heap, every level of the wheel and the overflow list.
     fn random_operations_agree(spread: impl Fn(u64) -> u64) -> usize {
         let mut timers = Timers::default();
         let mut reference: Vec<Option<(u64, u64)>> = vec![None; 64];
@@ -415,11 +570,11 @@ mod tests {
 
     #[test]
     fn random_operations_agree_at_every_level_of_the_wheel() {
-        // Up to four windows of level k ahead, for every level and one beyond them all (the
-        // overflow list), mixed.
+        // Up to four times the near window ahead, or four windows of level k, for every
+        // level (the last reaching the overflow list), mixed.
         let popped = random_operations_agree(|random| {
             let level = (random % (LEVELS as u64 + 1)) as usize;
-            (random >> 3) % (1u64 << (bucket_shift(level + 1) + 2))
+            (random >> 3) % (1u64 << (bucket_shift(level) + 2))
         });
         println!("mixed scales: {popped} pops agreed");
         assert!(popped > 3_000);
