@@ -35,7 +35,8 @@ pub use metrics::{RunMetrics, TenantMetrics, TimeseriesRow};
 /// Everything that happens, as scheduled in the engine's queue. Small and `Copy`.
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
-    /// The tenant's next request leaves its ingress.
+    /// The tenant's next request leaves its ingress (each tenant's next one is on its own
+    /// engine timer, after the replicas').
     Arrival { tenant: u32 },
     /// A request reaches its deployment after crossing the network.
     ReachDeployment { request: RequestId },
@@ -316,6 +317,8 @@ pub struct Provider {
     end: SimTime,
     warmup: SimTime,
     demand: Vec<TenantDemand>,
+    /// The engine timer of tenant 0's next arrival; tenant `t` uses `first_arrival_timer + t`.
+    first_arrival_timer: u32,
     deployments: Vec<DeploymentState>,
     paths: PathCache,
     /// `route_choices[tenant][ingress position × tenant's model count + model position]`:
@@ -477,6 +480,7 @@ impl Provider {
             end: SimTime::ZERO + scenario.run.duration,
             warmup: SimTime::ZERO + scenario.run.warmup,
             demand,
+            first_arrival_timer: next_timer,
             deployments,
             paths,
             route_choices,
@@ -506,7 +510,11 @@ impl Provider {
         let now = context.now();
         let tenant = &self.scenario.tenants[tenant_index];
         if let Some(next) = self.demand[tenant_index].next_arrival(tenant, self.end) {
-            context.schedule_at(
+            // A timer, not a queued event: a tenant has one next arrival, and a timer is set
+            // and taken in constant time where the queue sifts through every request in
+            // transit.
+            context.set_timer(
+                self.first_arrival_timer + tenant_index as u32,
                 next,
                 Event::Arrival {
                     tenant: tenant_index as u32,
@@ -926,6 +934,7 @@ pub fn build(
     let mut provider = Provider::new(scenario, strategy, options)?;
     let end = provider.end;
     let warmup = provider.warmup;
+    let first_arrival_timer = provider.first_arrival_timer;
     let mut first_arrivals = Vec::with_capacity(provider.demand.len());
     for (index, demand) in provider.demand.iter_mut().enumerate() {
         if let Some(first) = demand.next_arrival(&provider.scenario.tenants[index], end) {
@@ -942,7 +951,8 @@ pub fn build(
         simulation.schedule_at(SimTime::ZERO + period, Event::TelemetryTick);
     }
     for (time, tenant) in first_arrivals {
-        simulation.schedule_at(
+        simulation.set_timer(
+            first_arrival_timer + tenant as u32,
             time,
             Event::Arrival {
                 tenant: tenant as u32,

@@ -117,6 +117,11 @@ impl<M: Model> Simulation<M> {
         self.context.schedule_at(time, event);
     }
 
+    /// Sets a timer before the run (see [`Context::set_timer`]).
+    pub fn set_timer(&mut self, timer: u32, time: SimTime, event: M::Event) {
+        self.context.set_timer(timer, time, event);
+    }
+
     /// Process the next event, if there is one; returns whether there was.
     pub fn step(&mut self) -> bool {
         self.step_until(SimTime::MAX)
