@@ -3,16 +3,23 @@
 //! Nothing here grows with the number of requests: latencies go into HDR histograms
 //! (three significant digits) beside exact sums for means, and levels such as queue
 //! length are integrated over time as they change.
+//!
+//! A latency is recorded five times per completed request, so recording is a few
+//! instructions: an increment in a counts array laid out exactly as the `hdrhistogram`
+//! crate lays out its own (1 ns to 2⁵⁰ ns, 2,048 sub-buckets per power of two). The crate's
+//! histogram is built from those counts when a quantile is asked for, at the end of a run:
+//! same counts, so the same quantiles as recording into it directly.
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::engine::{SimDuration, SimTime};
 
-/// Distribution of a latency: an HDR histogram in nanoseconds plus an exact sum.
+/// Distribution of a latency: HDR histogram counts in nanoseconds plus an exact sum.
 #[derive(Clone)]
 pub struct LatencyStats {
-    histogram: Histogram<u64>,
+    /// `counts[hdr_index(value)]`: values recorded per HDR bucket.
+    counts: Vec<u64>,
     sum_ns: u128,
     count: u64,
     min_ns: u64,
@@ -30,11 +37,44 @@ pub struct LatencySummary {
     pub max: f64,
 }
 
+/// The histograms' range and precision: 1 ns to 2⁵⁰ ns (13 days), three significant
+/// digits (0.1% resolution).
+const HIGHEST_NS: u64 = 1 << 50;
+const SIGNIFICANT_DIGITS: u8 = 3;
+/// What three significant digits mean in the crate's layout: 2¹¹ sub-buckets (the least
+/// power of two above 2 × 10³) in bucket 0, the upper half of them in every later bucket.
+const SUB_BUCKET_BITS: u32 = 11;
+const SUB_BUCKET_HALF: usize = 1 << (SUB_BUCKET_BITS - 1);
+
+fn empty_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIGHEST_NS, SIGNIFICANT_DIGITS).expect("valid histogram bounds")
+}
+
+/// The position of `value` in the counts array, as `hdrhistogram` computes it (lowest
+/// discernible value 1, so no unit shift): bucket `b` holds values of `b + 11` bits,
+/// `value >> b` picks the sub-bucket.
+#[inline]
+fn hdr_index(value: u64) -> usize {
+    let sub_bucket_mask = (1u64 << SUB_BUCKET_BITS) - 1;
+    let bucket = (64 - SUB_BUCKET_BITS) - (value | sub_bucket_mask).leading_zeros();
+    let sub_bucket = (value >> bucket) as usize;
+    ((bucket as usize + 1) * SUB_BUCKET_HALF) + sub_bucket - SUB_BUCKET_HALF
+}
+
+/// The smallest value that `hdr_index` puts at `index`.
+fn hdr_value(index: usize) -> u64 {
+    if index < 2 * SUB_BUCKET_HALF {
+        return index as u64; // bucket 0: one value per sub-bucket
+    }
+    let bucket = index / SUB_BUCKET_HALF - 1;
+    let sub_bucket = index % SUB_BUCKET_HALF + SUB_BUCKET_HALF;
+    (sub_bucket as u64) << bucket
+}
+
 impl Default for LatencyStats {
     fn default() -> Self {
         LatencyStats {
-            // 1 ns to 2^50 ns (13 days), three significant digits: 0.1% resolution.
-            histogram: Histogram::new_with_bounds(1, 1 << 50, 3).expect("valid histogram bounds"),
+            counts: vec![0; empty_histogram().distinct_values()],
             sum_ns: 0,
             count: 0,
             min_ns: u64::MAX,
@@ -45,7 +85,12 @@ impl Default for LatencyStats {
 
 impl LatencyStats {
     pub fn record(&mut self, value: SimDuration) {
-        self.histogram.saturating_record(value.as_nanos());
+        // Beyond the range: counted at its top, as the crate's `saturating_record` does.
+        let index = match hdr_index(value.as_nanos()) {
+            index if index < self.counts.len() => index,
+            _ => hdr_index(HIGHEST_NS),
+        };
+        self.counts[index] += 1;
         self.sum_ns += value.as_nanos() as u128;
         self.count += 1;
         self.min_ns = self.min_ns.min(value.as_nanos());
@@ -53,8 +98,9 @@ impl LatencyStats {
     }
 
     pub fn merge(&mut self, other: &LatencyStats) {
-        // Same bounds on both sides, so adding cannot fail; saturate rather than panic.
-        let _ = self.histogram.add(&other.histogram);
+        for (count, other) in self.counts.iter_mut().zip(&other.counts) {
+            *count += other;
+        }
         self.sum_ns += other.sum_ns;
         self.count += other.count;
         self.min_ns = self.min_ns.min(other.min_ns);
@@ -84,9 +130,22 @@ impl LatencyStats {
         }
     }
 
+    /// The counts as the crate's histogram (built anew: for reports, not per event).
+    fn histogram(&self) -> Histogram<u64> {
+        let mut histogram = empty_histogram();
+        for (index, &count) in self.counts.iter().enumerate() {
+            if count > 0 {
+                histogram
+                    .record_n(hdr_value(index), count)
+                    .expect("every index's value is within the histogram's range");
+            }
+        }
+        histogram
+    }
+
     /// The value at `quantile` (0..=1) in nanoseconds, to the histogram's resolution.
     pub fn quantile_ns(&self, quantile: f64) -> u64 {
-        self.histogram.value_at_quantile(quantile)
+        self.histogram().value_at_quantile(quantile)
     }
 
     /// (quantile, ms) points of the distribution for plotting a CDF: every percent, the
@@ -102,7 +161,8 @@ impl LatencyStats {
             .collect();
         // One pass over the histogram for all of them (ascending), each exactly what
         // `quantile_ns` gives: the counts array has tens of thousands of buckets.
-        let values = self.histogram.value_at_quantiles(quantiles.iter().copied());
+        let histogram = self.histogram();
+        let values = histogram.value_at_quantiles(quantiles.iter().copied());
         for (&quantile, value) in quantiles.iter().zip(values) {
             let value = value.clamp(min, max);
             points.push((quantile, round6(value as f64 / 1e6)));
@@ -117,12 +177,13 @@ impl LatencyStats {
         }
         // A histogram bucket reports its upper edge, which may exceed the exact maximum.
         let millis = |nanos: u64| round6(nanos.min(self.max_ns) as f64 / 1e6);
+        let histogram = self.histogram();
         LatencySummary {
             count: self.count,
             mean: round6(self.mean_ns() / 1e6),
-            p50: millis(self.histogram.value_at_quantile(0.50)),
-            p90: millis(self.histogram.value_at_quantile(0.90)),
-            p99: millis(self.histogram.value_at_quantile(0.99)),
+            p50: millis(histogram.value_at_quantile(0.50)),
+            p90: millis(histogram.value_at_quantile(0.90)),
+            p99: millis(histogram.value_at_quantile(0.99)),
             max: millis(self.max_ns),
         }
     }
@@ -170,6 +231,67 @@ mod tests {
         integral.set(SimTime::from_nanos(10), 2); // 0 until 10
         integral.set(SimTime::from_nanos(15), 5); // 2 × 5 = 10
         assert_eq!(integral.area_at(SimTime::from_nanos(20)), 10 + 25);
+    }
+
+    /// Recording into our counts and building the crate's histogram from them must give
+    /// the histogram that recording into the crate directly gives: every index maps back
+    /// to itself, and values across the whole range (bucket edges, zero, beyond the top)
+    /// land where the crate puts them.
+    #[test]
+    fn counts_are_laid_out_as_the_crate_lays_out_its_own() {
+        let length = empty_histogram().distinct_values();
+        for index in 0..length {
+            assert_eq!(hdr_index(hdr_value(index)), index, "index {index}");
+        }
+        let mut values = vec![0, 1, 2, 1023, 1024, 2047, 2048, 2049, 4095, 4096, 4097];
+        values.extend([
+            HIGHEST_NS - 1,
+            HIGHEST_NS,
+            HIGHEST_NS + 1,
+            1 << 52,
+            u64::MAX,
+        ]);
+        // Powers of two and their neighbours, and a spread of pseudo-random values.
+        for bits in 1..64 {
+            values.extend([(1u64 << bits) - 1, 1 << bits, (1 << bits) + 1]);
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            values.push(state >> (state % 64));
+        }
+        let mut direct = empty_histogram();
+        let mut ours = LatencyStats::default();
+        for &value in &values {
+            direct.saturating_record(value);
+            ours.record(SimDuration::from_nanos(value));
+        }
+        let built = ours.histogram();
+        assert_eq!(built.len(), direct.len());
+        let direct_counts: Vec<(u64, u64)> = direct
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect();
+        let built_counts: Vec<(u64, u64)> = built
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect();
+        println!(
+            "{} values, {} distinct buckets (direct {})",
+            values.len(),
+            built_counts.len(),
+            direct_counts.len()
+        );
+        assert_eq!(built_counts, direct_counts);
+        for quantile in [0.0, 0.001, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(
+                built.value_at_quantile(quantile),
+                direct.value_at_quantile(quantile),
+                "quantile {quantile}"
+            );
+        }
     }
 
     #[test]

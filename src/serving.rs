@@ -92,6 +92,56 @@ struct Coast {
     steps: u64,
 }
 
+/// A replica's decode batch: (decode step after which it finishes, request), earliest
+/// first. Each pair is packed into one `u128` (step in the high half), whose order is the
+/// pair's, so that a comparison in the heap is one integer comparison.
+struct DecodeBatch {
+    heap: BinaryHeap<Reverse<u128>>,
+}
+
+impl DecodeBatch {
+    fn with_capacity(capacity: usize) -> Self {
+        DecodeBatch {
+            heap: BinaryHeap::with_capacity(capacity),
+        }
+    }
+
+    fn unpack(key: u128) -> (u64, RequestId) {
+        ((key >> 64) as u64, key as RequestId)
+    }
+
+    fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
+    fn push(&mut self, last_step: u64, id: RequestId) {
+        self.heap
+            .push(Reverse(((last_step as u128) << 64) | id as u128));
+    }
+
+    /// The member that finishes first, and its last step.
+    fn peek(&self) -> Option<(u64, RequestId)> {
+        self.heap.peek().map(|&Reverse(key)| Self::unpack(key))
+    }
+
+    fn pop(&mut self) {
+        self.heap.pop();
+    }
+
+    /// Members in no particular order.
+    fn iter(&self) -> impl Iterator<Item = (u64, RequestId)> + '_ {
+        self.heap.iter().map(|&Reverse(key)| Self::unpack(key))
+    }
+
+    fn remove(&mut self, id: RequestId) {
+        self.heap.retain(|&Reverse(key)| Self::unpack(key).1 != id);
+    }
+}
+
 struct Replica {
     /// Requests admitted whose prompt is not prefilled yet, oldest first (LLM), or the one
     /// request in service (plain).
@@ -103,7 +153,7 @@ struct Replica {
     /// Requests in the decode batch, keyed by the decode step after which they finish.
     /// Every member gains a token per step, so a step touches only the requests it
     /// finishes, not the whole batch.
-    decoding: BinaryHeap<Reverse<(u64, RequestId)>>,
+    decoding: DecodeBatch,
     /// KV-cache tokens held by resident requests.
     kv_used: u64,
     busy: bool,
@@ -188,7 +238,7 @@ impl DeploymentState {
                     prefilling: Vec::with_capacity(slots),
                     coast: None,
                     decode_steps: 0,
-                    decoding: BinaryHeap::with_capacity(slots),
+                    decoding: DecodeBatch::with_capacity(slots),
                     kv_used: 0,
                     busy: false,
                 })
@@ -231,7 +281,7 @@ impl DeploymentState {
     #[inline]
     pub fn prefetch(&self, replica: u32, requests: &RequestSlab) {
         if let Some(state) = self.replicas.get(replica as usize) {
-            if let Some(&Reverse((_, id))) = state.decoding.peek() {
+            if let Some((_, id)) = state.decoding.peek() {
                 requests.prefetch(id);
             }
             if let Some(&id) = state.prefilling.first() {
@@ -419,7 +469,7 @@ impl DeploymentState {
                 *decode_steps += coast.steps;
                 *kv_used += coast.steps * decoding.len() as u64;
                 self.kv_peak_tokens = self.kv_peak_tokens.max(*kv_used);
-                while let Some(&Reverse((last_step, id))) = decoding.peek() {
+                while let Some((last_step, id)) = decoding.peek() {
                     if last_step > *decode_steps {
                         break;
                     }
@@ -467,7 +517,7 @@ impl DeploymentState {
                 } else {
                     let last_step =
                         *decode_steps + (record.output_tokens - record.tokens_done) as u64;
-                    decoding.push(Reverse((last_step, id)));
+                    decoding.push(last_step, id);
                 }
             }
             prefilling.truncate(still_prefilling);
@@ -486,7 +536,7 @@ impl DeploymentState {
         let newest_decoding = state
             .decoding
             .iter()
-            .map(|&Reverse((last_step, id))| (age(id), id, Some(last_step)))
+            .map(|(last_step, id)| (age(id), id, Some(last_step)))
             .min();
         // With chunked prefill a request still being prefilled may be the newest.
         let newest_prefilling = state.prefilling.iter().map(|&id| (age(id), id, None)).min();
@@ -497,7 +547,7 @@ impl DeploymentState {
         let record = requests.get_mut(id);
         match last_step {
             Some(last_step) => {
-                state.decoding.retain(|&Reverse((_, member))| member != id);
+                state.decoding.remove(id);
                 record.tokens_done = record.output_tokens - (last_step - state.decode_steps) as u32;
                 state.kv_used -= record.input_tokens as u64 + record.tokens_done as u64;
             }
@@ -727,7 +777,7 @@ impl DeploymentState {
                 record.first_token_at = end;
             }
             let last_step = state.decode_steps + (record.output_tokens - record.tokens_done) as u64;
-            state.decoding.push(Reverse((last_step, id)));
+            state.decoding.push(last_step, id);
         }
         state.prefilling.clear();
         let step = llm.profile.decode.step(batch as u32);
@@ -748,7 +798,7 @@ impl DeploymentState {
     ) -> SimDuration {
         let state = &mut self.replicas[replica as usize];
         let batch = state.decoding.len() as u64;
-        let Reverse((next_last_step, _)) = *state.decoding.peek().expect("decoding");
+        let (next_last_step, _) = state.decoding.peek().expect("decoding");
         let steps_to_finish = next_last_step - state.decode_steps;
         let steps_in_cache = (self.kv_capacity - state.kv_used) / batch;
         let steps = if self.step_by_step {
