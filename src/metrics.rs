@@ -45,6 +45,9 @@ const SIGNIFICANT_DIGITS: u8 = 3;
 /// power of two above 2 × 10³) in bucket 0, the upper half of them in every later bucket.
 const SUB_BUCKET_BITS: u32 = 11;
 const SUB_BUCKET_HALF: usize = 1 << (SUB_BUCKET_BITS - 1);
+/// Length of the counts array: 41 buckets (values of up to 11 bits, then one more bit
+/// each up to 51 bits, which holds 2⁵⁰), as half-buckets plus bucket 0's lower half.
+const COUNTS_LENGTH: usize = (51 - SUB_BUCKET_BITS as usize + 1 + 1) * SUB_BUCKET_HALF;
 
 fn empty_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_NS, SIGNIFICANT_DIGITS).expect("valid histogram bounds")
@@ -74,7 +77,7 @@ fn hdr_value(index: usize) -> u64 {
 impl Default for LatencyStats {
     fn default() -> Self {
         LatencyStats {
-            counts: vec![0; empty_histogram().distinct_values()],
+            counts: vec![0; COUNTS_LENGTH],
             sum_ns: 0,
             count: 0,
             min_ns: u64::MAX,
@@ -240,6 +243,7 @@ mod tests {
     #[test]
     fn counts_are_laid_out_as_the_crate_lays_out_its_own() {
         let length = empty_histogram().distinct_values();
+        assert_eq!(COUNTS_LENGTH, length);
         for index in 0..length {
             assert_eq!(hdr_index(hdr_value(index)), index, "index {index}");
         }

@@ -610,12 +610,8 @@ impl Provider {
                 for &link in crossed {
                     self.metrics.link_requests[link] += 1;
                 }
-                self.ledger.carry(
-                    &self.scenario,
-                    tenant_index,
-                    crossed,
-                    attributes.input_tokens,
-                );
+                self.ledger
+                    .carry(tenant_index, crossed, attributes.input_tokens);
                 self.metrics
                     .rejected(tenant_index, REJECT_SCREENING, now >= self.warmup);
                 return;
@@ -649,12 +645,8 @@ impl Provider {
             self.metrics.link_requests[link] += 1;
         }
         let forward = cursor.saturating_since(now);
-        self.ledger.carry(
-            &self.scenario,
-            tenant_index,
-            &path.links,
-            attributes.input_tokens,
-        );
+        self.ledger
+            .carry(tenant_index, &path.links, attributes.input_tokens);
         let deadline = match tenant.timeout {
             Some(timeout) => now + timeout,
             None => SimTime::MAX,
@@ -689,7 +681,6 @@ impl Provider {
                     self.metrics.completed(&record, tenant, self.warmup);
                     self.ledger.completed(&self.scenario, &record);
                     self.ledger.carry(
-                        &self.scenario,
                         record.tenant as usize,
                         &self.route_paths[record.path as usize],
                         record.output_tokens,

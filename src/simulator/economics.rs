@@ -43,10 +43,10 @@ use crate::scenario::Scenario;
 #[derive(Clone, Debug)]
 pub struct Ledger {
     bytes_per_token: f64,
-    /// Bytes carried per link (both directions).
-    pub link_bytes: Vec<u64>,
-    /// Bytes each tenant's requests put on each link's price: Σ bytes × usd_per_gb, USD.
-    pub tenant_transit_usd: Vec<f64>,
+    /// Bytes each tenant's requests carried on each link (both directions),
+    /// `[tenant × links + link]`: whole numbers, summed exactly; priced at the end.
+    tenant_link_bytes: Vec<u64>,
+    links: usize,
     pub tenant_revenue_usd: Vec<f64>,
     /// Screening cost of each tenant's requests, USD, and requests screened per site.
     pub tenant_screening_usd: Vec<f64>,
@@ -60,8 +60,8 @@ impl Ledger {
     pub fn new(scenario: &Scenario) -> Self {
         Ledger {
             bytes_per_token: scenario.run.bytes_per_token,
-            link_bytes: vec![0; scenario.links.len()],
-            tenant_transit_usd: vec![0.0; scenario.tenants.len()],
+            tenant_link_bytes: vec![0; scenario.tenants.len() * scenario.links.len()],
+            links: scenario.links.len(),
             tenant_revenue_usd: vec![0.0; scenario.tenants.len()],
             tenant_screening_usd: vec![0.0; scenario.tenants.len()],
             site_screened: vec![0; scenario.sites.len()],
@@ -71,12 +71,34 @@ impl Ledger {
     }
 
     /// `tokens` cross every link of `path` for `tenant`.
-    pub fn carry(&mut self, scenario: &Scenario, tenant: usize, path: &[usize], tokens: u32) {
+    pub fn carry(&mut self, tenant: usize, path: &[usize], tokens: u32) {
         let bytes = crate::engine::round_half_away_u64(tokens as f64 * self.bytes_per_token);
+        let tenant_links = &mut self.tenant_link_bytes[tenant * self.links..][..self.links];
         for &link in path {
-            self.link_bytes[link] += bytes;
-            self.tenant_transit_usd[tenant] += bytes as f64 / 1e9 * scenario.links[link].usd_per_gb;
+            tenant_links[link] += bytes;
         }
+    }
+
+    /// Bytes carried on each link, all tenants.
+    pub fn link_bytes(&self) -> Vec<u64> {
+        let mut total = vec![0; self.links];
+        for tenant_links in self.tenant_link_bytes.chunks(self.links.max(1)) {
+            for (sum, bytes) in total.iter_mut().zip(tenant_links) {
+                *sum += bytes;
+            }
+        }
+        total
+    }
+
+    /// What `tenant`'s bytes cost at the links' prices, USD.
+    pub fn tenant_transit_usd(&self, scenario: &Scenario, tenant: usize) -> f64 {
+        let tenant_links = &self.tenant_link_bytes[tenant * self.links..][..self.links];
+        scenario
+            .links
+            .iter()
+            .zip(tenant_links)
+            .map(|(link, &bytes)| bytes as f64 / 1e9 * link.usd_per_gb)
+            .fold(0.0, |a, b| a + b)
     }
 
     /// A hub screened one of `tenant`'s requests at `usd` per request.
@@ -160,10 +182,11 @@ impl Economics {
                 })
             })
             .collect();
+        let link_bytes = ledger.link_bytes();
         let link_cost: Vec<f64> = scenario
             .links
             .iter()
-            .zip(&ledger.link_bytes)
+            .zip(&link_bytes)
             .map(|(link, &bytes)| bytes as f64 / 1e9 * link.usd_per_gb)
             .collect();
         // Each deployment's cost shared by the tokens it served for each tenant.
@@ -184,7 +207,7 @@ impl Economics {
             }
         }
         let mut cross_border_gb = BTreeMap::new();
-        for (link, &bytes) in scenario.links.iter().zip(&ledger.link_bytes) {
+        for (link, &bytes) in scenario.links.iter().zip(&link_bytes) {
             let (a, b) = (
                 &scenario.sites[link.ends.0].jurisdiction,
                 &scenario.sites[link.ends.1].jurisdiction,
@@ -248,7 +271,7 @@ impl Economics {
                 .enumerate()
                 .map(|(index, tenant)| {
                     let revenue = ledger.tenant_revenue_usd[index];
-                    let transit = ledger.tenant_transit_usd[index];
+                    let transit = ledger.tenant_transit_usd(scenario, index);
                     let gpu = tenant_gpu[index];
                     let screening = ledger.tenant_screening_usd[index];
                     (
@@ -268,7 +291,7 @@ impl Economics {
                 .iter()
                 .enumerate()
                 .map(|(index, link)| {
-                    let bytes = ledger.link_bytes[index] as f64;
+                    let bytes = link_bytes[index] as f64;
                     (
                         link.id.clone(),
                         LinkEconomics {
