@@ -544,19 +544,26 @@ impl Provider {
         } else {
             &mut choices.shortest_paths
         };
-        let reads_estimates = self.strategy.reads_estimates();
-        for (option, candidate) in route_set.options.iter().zip(&mut route_set.candidates) {
-            let index = option.deployment as usize;
-            let state = &self.deployments[index];
-            // What routers see: the live load, or the last snapshot with a telemetry delay.
-            let (in_transit, queued, running) = match self.telemetry_period {
-                None => (state.in_transit(), state.queued(), state.running()),
-                Some(_) => self.telemetry[index],
-            };
-            candidate.in_transit = in_transit;
-            candidate.queued = queued;
-            candidate.running = running;
-            if reads_estimates {
+        // What routers see: the live load, or the last snapshot with a telemetry delay.
+        match self.telemetry_period {
+            None => {
+                for (option, candidate) in route_set.options.iter().zip(&mut route_set.candidates) {
+                    let state = &self.deployments[option.deployment as usize];
+                    candidate.in_transit = state.in_transit();
+                    candidate.queued = state.queued();
+                    candidate.running = state.running();
+                }
+            }
+            Some(_) => {
+                for (option, candidate) in route_set.options.iter().zip(&mut route_set.candidates) {
+                    (candidate.in_transit, candidate.queued, candidate.running) =
+                        self.telemetry[option.deployment as usize];
+                }
+            }
+        }
+        if self.strategy.reads_estimates() {
+            for (option, candidate) in route_set.options.iter().zip(&mut route_set.candidates) {
+                let index = option.deployment as usize;
                 let spec = &self.scenario.deployments[index];
                 let estimate = &self.estimates[index];
                 let prefill = match &spec.service {
@@ -570,8 +577,10 @@ impl Provider {
                 candidate.cost_usd = estimate.usd_per_replica_s
                     * estimate.replica_seconds(prefill, attributes.output_tokens)
                     + option.usd_per_gb * bytes / 1e9;
-                candidate.queue_wait_estimate =
-                    estimate.queue_wait(in_transit as u64 + queued as u64 + running as u64);
+                let load = candidate.in_transit as u64
+                    + candidate.queued as u64
+                    + candidate.running as u64;
+                candidate.queue_wait_estimate = estimate.queue_wait(load);
                 candidate.prefill_estimate = prefill;
             }
         }
@@ -806,7 +815,9 @@ impl Model for Provider {
                     &mut self.requests,
                     &mut self.outcomes,
                 );
-                self.finish_outcomes();
+                if !self.outcomes.is_empty() {
+                    self.finish_outcomes();
+                }
             }
             Event::ReplicaDone {
                 deployment,
@@ -818,7 +829,9 @@ impl Model for Provider {
                     &mut self.requests,
                     &mut self.outcomes,
                 );
-                self.finish_outcomes();
+                if !self.outcomes.is_empty() {
+                    self.finish_outcomes();
+                }
             }
             Event::WarmupEnd => self.metrics.warmup_end(&self.deployments, context.now()),
             Event::TelemetryTick => {
