@@ -800,7 +800,11 @@ impl DeploymentState {
         let batch = state.decoding.len() as u64;
         let (next_last_step, _) = state.decoding.peek().expect("decoding");
         let steps_to_finish = next_last_step - state.decode_steps;
-        let steps_in_cache = (self.kv_capacity - state.kv_used) / batch;
+        let steps_in_cache = if self.kv_capacity == u64::MAX {
+            u64::MAX // unlimited: no division on every stretch
+        } else {
+            (self.kv_capacity - state.kv_used) / batch
+        };
         let steps = if self.step_by_step {
             1
         } else {

@@ -547,8 +547,10 @@ impl Provider {
         // What routers see: the live load, or the last snapshot with a telemetry delay.
         match self.telemetry_period {
             None => {
-                for (option, candidate) in route_set.options.iter().zip(&mut route_set.candidates) {
-                    let state = &self.deployments[option.deployment as usize];
+                // Only the candidates are read (not the options beside them): the route
+                // set is met again after many other requests, and is out of cache by then.
+                for candidate in &mut route_set.candidates {
+                    let state = &self.deployments[candidate.deployment];
                     candidate.in_transit = state.in_transit();
                     candidate.queued = state.queued();
                     candidate.running = state.running();
