@@ -524,7 +524,7 @@ impl DeploymentState {
         }
         self.completed += completed as u64;
         self.resident -= finished;
-        self.resident_requests.set(now, self.resident as u64);
+        // `start_iteration` records the resident count at this same instant.
         self.start_iteration(replica, context, requests, outcomes);
     }
 
