@@ -44,8 +44,10 @@
 //! replica schedules one event at the step that ends its next request, or the last step
 //! before its cache would overflow, instead of one per step (see `Coast`). A prefill-first
 //! prefill whose end changes nothing but the batch is settled when it starts, so admitting
-//! a request costs one event, not two (see `fold_prefill`). The results are the same as
-//! with one event per step; `RunOptions::step_by_step` checks that.
+//! a request costs one event, not two (see `fold_prefill`). A request that arrives while
+//! the replica already woken for the queue will take it wakes no other (see
+//! `woken_takes_queue`). The results are the same as with one event per step;
+//! `RunOptions::step_by_step` checks that.
 //!
 //! Serving writes times into the request records and reports terminal outcomes; it knows
 //! nothing of tenants, routing or metrics.
@@ -90,6 +92,19 @@ struct Coast {
     step: SimDuration,
     /// Steps until the replica's pending event.
     steps: u64,
+}
+
+/// The replica last woken for a waiting request, until its boundary comes (see
+/// `DeploymentState::arrive`).
+#[derive(Clone, Copy, Debug)]
+struct Woken {
+    /// Where it acts, as (boundary, replica): the order in which replicas act at a
+    /// boundary and in which the calendar ranks them.
+    key: (SimTime, u32),
+    /// Batch slots it has free: its batch does not change before its boundary.
+    free_slots: u32,
+    /// The least key of the candidates that have joined the calendar since it was woken.
+    earliest_joined: (SimTime, u32),
 }
 
 /// A replica's decode batch: (decode step after which it finishes, request), earliest
@@ -185,6 +200,11 @@ pub struct DeploymentState {
     /// from the replica so that the many entries it moves at a quiet hour touch one small
     /// array.
     wake_stamps: Vec<WakeStamp>,
+    /// Whether a replica admits, at a boundary, everything waiting up to its free slots:
+    /// whole-prompt prefills (no token budget) and an unlimited KV cache.
+    admits_up_to_slots: bool,
+    /// With `admits_up_to_slots`: the replica last woken, while its boundary is ahead.
+    woken: Option<Woken>,
     rng: StreamRng,
     /// Requests resident on replicas (prefilling or decoding).
     resident: u32,
@@ -250,6 +270,13 @@ impl DeploymentState {
                 ServiceModel::Plain(_) => SimDuration::ZERO,
             }),
             wake_stamps: vec![WakeStamp::default(); deployment.replicas as usize],
+            admits_up_to_slots: match &deployment.service {
+                ServiceModel::Llm(llm) => {
+                    llm.batching == Batching::PrefillFirst && llm.kv_cache_tokens.is_none()
+                }
+                ServiceModel::Plain(_) => false,
+            },
+            woken: None,
             rng,
             resident: 0,
             in_transit: 0,
@@ -341,9 +368,25 @@ impl DeploymentState {
         {
             self.start_iteration(replica, context, requests, outcomes);
         }
-        if !self.queue.is_empty() {
+        if !self.queue.is_empty() && !self.woken_takes_queue() {
             self.wake_one(context, requests);
         }
+    }
+
+    /// Whether the replica last woken will take everything now waiting, so that no other
+    /// needs waking: it acts before every other candidate's next boundary and has a free
+    /// slot for each waiting request.
+    ///
+    /// It was the earliest candidate when it was woken, and a candidate's next boundary
+    /// only moves later as time passes, so only candidates that joined the calendar since
+    /// could come before it. Its batch does not change before its boundary, where it
+    /// admits the whole queue up to its free slots (`admits_up_to_slots`). Each later
+    /// arrival asks again. Waking a second replica here would only give it an event at
+    /// which nothing is left to admit: at the bench-day peak one arrival in five did.
+    fn woken_takes_queue(&self) -> bool {
+        self.woken.is_some_and(|woken| {
+            self.queue.len() <= woken.free_slots as usize && woken.key < woken.earliest_joined
+        })
     }
 
     /// A request waits: the decoding replica with a free slot whose next step boundary
@@ -405,6 +448,14 @@ impl DeploymentState {
             (boundary.saturating_since(coast.start).as_nanos()) / coast.step.as_nanos().max(1);
         self.wake_stamps[index as usize].retire();
         let replica = &mut self.replicas[index as usize];
+        if self.admits_up_to_slots {
+            let batch = replica.decoding.len() + replica.prefilling.len();
+            self.woken = Some(Woken {
+                key: (boundary, index),
+                free_slots: self.max_batch - batch as u32,
+                earliest_joined: (SimTime::MAX, u32::MAX),
+            });
+        }
         if steps < coast.steps {
             let coast = replica
                 .coast
@@ -433,6 +484,9 @@ impl DeploymentState {
     ) {
         let now = context.now();
         self.wake_stamps[replica as usize].retire();
+        if self.woken.is_some_and(|woken| woken.key.1 == replica) {
+            self.woken = None; // its boundary has come
+        }
         let state = &mut self.replicas[replica as usize];
         // Requests leaving the replica, and how many of them completed.
         let mut finished = 0u32;
@@ -818,6 +872,9 @@ impl DeploymentState {
             wake.end = start + step.saturating_mul(steps);
             self.wake_candidates
                 .push(wake_key(first_boundary, replica, wake.stamp));
+            if let Some(woken) = &mut self.woken {
+                woken.earliest_joined = woken.earliest_joined.min((first_boundary, replica));
+            }
             if self.wake_candidates.len() > 4 * self.replicas.len() + 64 {
                 self.wake_candidates.compact(&self.wake_stamps);
             }
