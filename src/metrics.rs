@@ -14,8 +14,8 @@
 //! made on first need: a run's twenty histograms then take 3.4 MB instead of 6.9 MB, and
 //! the buckets a run actually hits (a few thousand per histogram) take half the cache
 //! lines. Recording reaches a line that is seldom still cached — requests complete seconds
-//! apart in different buckets — so at the bench-day peak this halves the misses beyond the
-//! 1 MiB cache that recording causes (cachegrind; README, "Performance").
+//! apart in different buckets — so this cut the misses beyond a 1 MiB cache that recording
+//! causes by a third (612 k → 405 k on a 2-minute bench-day peak, cachegrind).
 
 use hdrhistogram::Histogram;
 use serde::Serialize;

@@ -382,7 +382,8 @@ impl DeploymentState {
     /// could come before it. Its batch does not change before its boundary, where it
     /// admits the whole queue up to its free slots (`admits_up_to_slots`). Each later
     /// arrival asks again. Waking a second replica here would only give it an event at
-    /// which nothing is left to admit: at the bench-day peak one arrival in five did.
+    /// which nothing is left to admit: at the bench-day peak one woken replica in five
+    /// found nothing there before this check.
     fn woken_takes_queue(&self) -> bool {
         self.woken.is_some_and(|woken| {
             self.queue.len() <= woken.free_slots as usize && woken.key < woken.earliest_joined
