@@ -90,7 +90,7 @@ fn unpack(key: u128) -> (u64, u32, u32) {
 pub(super) struct WakeCalendar {
     /// Buckets are 2^`bucket_shift` ns wide.
     bucket_shift: u32,
-    buckets: Vec<Vec<u128>>,
+    buckets: [Vec<u128>; RING],
     /// Start of the bucket at `head`: a multiple of the bucket width, at most the last query.
     origin_ns: u64,
     head: usize,
@@ -117,7 +117,7 @@ impl WakeCalendar {
             .next_power_of_two();
         WakeCalendar {
             bucket_shift: bucket_ns.trailing_zeros(),
-            buckets: vec![Vec::new(); RING],
+            buckets: std::array::from_fn(|_| Vec::new()),
             origin_ns: 0,
             head: 0,
             far: BinaryHeap::new(),
@@ -131,6 +131,12 @@ impl WakeCalendar {
     #[inline]
     pub fn push(&mut self, key: u128) {
         self.len += 1;
+        self.file(key);
+    }
+
+    /// Puts an entry in its bucket, or with the far ones (`len` is the caller's).
+    #[inline(always)]
+    fn file(&mut self, key: u128) {
         let (boundary, _, _) = unpack(key);
         let offset = boundary.saturating_sub(self.origin_ns) >> self.bucket_shift;
         if offset < RING as u64 {
@@ -259,21 +265,25 @@ impl WakeCalendar {
             self.far.pop();
             moving.push(key);
         }
-        self.len -= moving.len();
+        // At a quiet hour a query re-files a dozen or more entries (each candidate once a
+        // step): each is kept as it is but for its boundary, and filed directly.
+        let mut stale = 0;
         for key in moving.drain(..) {
             let (boundary, replica, stamp) = unpack(key);
             let wake = &stamps[replica as usize];
             if wake.stamp != stamp {
+                stale += 1;
                 continue;
             }
-            let boundary = SimTime::from_nanos(boundary);
-            let next = if boundary < now {
-                wake.next_boundary(boundary, now)
+            let key = if boundary < now_ns {
+                let next = wake.next_boundary(SimTime::from_nanos(boundary), now);
+                ((next.as_nanos() as u128) << 64) | (key & u64::MAX as u128)
             } else {
-                boundary
+                key
             };
-            self.push(wake_key(next, replica, stamp));
+            self.file(key);
         }
+        self.len -= stale;
         self.moving = moving;
     }
 }
