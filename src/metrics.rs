@@ -123,11 +123,16 @@ impl LatencyStats {
         self.carries[index] += wraps;
     }
 
+    /// How many times the count at `index` wrapped past 2³².
+    #[inline]
+    fn wraps_at(&self, index: usize) -> u64 {
+        self.carries.get(index).copied().unwrap_or(0)
+    }
+
     /// The number of values recorded at `index`.
     #[cfg(test)]
     fn count_at(&self, index: usize) -> u64 {
-        let wraps = self.carries.get(index).copied().unwrap_or(0);
-        (wraps << 32) + self.counts[index] as u64
+        (self.wraps_at(index) << 32) + self.counts[index] as u64
     }
 
     pub fn merge(&mut self, other: &LatencyStats) {
@@ -140,8 +145,8 @@ impl LatencyStats {
         if wrapped || !other.carries.is_empty() {
             for index in 0..COUNTS_LENGTH {
                 // A sum modulo 2³² below what was added wrapped.
-                let wraps = u64::from(self.counts[index] < other.counts[index])
-                    + other.carries.get(index).copied().unwrap_or(0);
+                let wraps =
+                    u64::from(self.counts[index] < other.counts[index]) + other.wraps_at(index);
                 if wraps > 0 {
                     self.carry(index, wraps);
                 }
@@ -180,7 +185,7 @@ impl LatencyStats {
     fn histogram(&self) -> Histogram<u64> {
         let mut histogram = empty_histogram();
         for (index, &low) in self.counts.iter().enumerate() {
-            let wraps = self.carries.get(index).copied().unwrap_or(0);
+            let wraps = self.wraps_at(index);
             if low == 0 && wraps == 0 {
                 continue;
             }

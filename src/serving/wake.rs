@@ -266,7 +266,7 @@ impl WakeCalendar {
             moving.push(key);
         }
         // At a quiet hour a query re-files a dozen or more entries (each candidate once a
-        // step): each is kept as it is but for its boundary, and filed directly.
+        // step): each goes straight to its bucket, counted only if dropped.
         let mut stale = 0;
         for key in moving.drain(..) {
             let (boundary, replica, stamp) = unpack(key);
@@ -276,8 +276,11 @@ impl WakeCalendar {
                 continue;
             }
             let key = if boundary < now_ns {
-                let next = wake.next_boundary(SimTime::from_nanos(boundary), now);
-                ((next.as_nanos() as u128) << 64) | (key & u64::MAX as u128)
+                wake_key(
+                    wake.next_boundary(SimTime::from_nanos(boundary), now),
+                    replica,
+                    stamp,
+                )
             } else {
                 key
             };
