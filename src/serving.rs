@@ -61,7 +61,7 @@ use crate::profile::PrefillWork;
 use crate::request::{RequestId, RequestSlab};
 use crate::scenario::{Batching, Deployment, ServiceModel};
 use crate::simulator::Event;
-use wake::{WakeCalendar, WakeStamp, wake_key};
+use wake::WakeCandidates;
 
 mod wake;
 
@@ -99,11 +99,11 @@ struct Coast {
 #[derive(Clone, Copy, Debug)]
 struct Woken {
     /// Where it acts, as (boundary, replica): the order in which replicas act at a
-    /// boundary and in which the calendar ranks them.
+    /// boundary and in which wake-up candidates rank.
     key: (SimTime, u32),
     /// Batch slots it has free: its batch does not change before its boundary.
     free_slots: u32,
-    /// The least key of the candidates that have joined the calendar since it was woken.
+    /// The least key of the candidates that have joined since it was woken.
     earliest_joined: (SimTime, u32),
 }
 
@@ -194,12 +194,9 @@ pub struct DeploymentState {
     replicas: Vec<Replica>,
     /// Replicas with no iteration in progress, taken from the end.
     idle: Vec<u32>,
-    /// Decoding replicas with a free slot, by step boundary (see `wake_one`).
-    wake_candidates: WakeCalendar,
-    /// Per replica: what `wake_one` needs to check and move a candidate entry, kept apart
-    /// from the replica so that the many entries it moves at a quiet hour touch one small
-    /// array.
-    wake_stamps: Vec<WakeStamp>,
+    /// Decoding replicas with a free slot, and their next step boundaries (see
+    /// `wake_one`), kept apart from the replicas so that a query reads a few small arrays.
+    wake_candidates: WakeCandidates,
     /// Whether a replica admits, at a boundary, everything waiting up to its free slots:
     /// whole-prompt prefills (no token budget) and an unlimited KV cache.
     admits_up_to_slots: bool,
@@ -265,11 +262,7 @@ impl DeploymentState {
                 .collect(),
             // Reversed so that replica 0 is taken first.
             idle: (0..deployment.replicas).rev().collect(),
-            wake_candidates: WakeCalendar::new(match &deployment.service {
-                ServiceModel::Llm(llm) => llm.profile.decode.step(deployment.max_batch.max(1)),
-                ServiceModel::Plain(_) => SimDuration::ZERO,
-            }),
-            wake_stamps: vec![WakeStamp::default(); deployment.replicas as usize],
+            wake_candidates: WakeCandidates::new(deployment.replicas as usize),
             admits_up_to_slots: match &deployment.service {
                 ServiceModel::Llm(llm) => {
                     llm.batching == Batching::PrefillFirst && llm.kv_cache_tokens.is_none()
@@ -378,7 +371,7 @@ impl DeploymentState {
     /// slot for each waiting request.
     ///
     /// It was the earliest candidate when it was woken, and a candidate's next boundary
-    /// only moves later as time passes, so only candidates that joined the calendar since
+    /// only moves later as time passes, so only candidates that joined since
     /// could come before it. Its batch does not change before its boundary, where it
     /// admits the whole queue up to its free slots (`admits_up_to_slots`). Each later
     /// arrival asks again. Waking a second replica here would only give it an event at
@@ -393,10 +386,9 @@ impl DeploymentState {
     /// A request waits: the decoding replica with a free slot whose next step boundary
     /// comes first will take it there, so cut its stretch short at that boundary.
     ///
-    /// Candidates sit in a calendar by step boundary (`wake::WakeCalendar`); a boundary
-    /// that has passed is moved to the replica's next one before it is compared, so the
-    /// earliest boundary at or after now (ties to the lower replica) is found without a
-    /// scan of every replica.
+    /// Candidates are rows of next step boundaries (`wake::WakeCandidates`), read in
+    /// replica order: a boundary that has passed is moved to the replica's next one before
+    /// it is compared, and the earliest at or after now wins (ties to the lower replica).
     ///
     /// With a finite KV cache, a replica that could not take the head of the queue at its
     /// boundary (the head does not fit, or the batch must preempt there) is passed over in
@@ -417,7 +409,6 @@ impl DeploymentState {
         };
         let DeploymentState {
             wake_candidates,
-            wake_stamps,
             replicas,
             service,
             kv_capacity,
@@ -438,8 +429,7 @@ impl DeploymentState {
             let growth = if chunked { batch } else { 0 };
             kv_at_boundary + batch <= *kv_capacity && kv_at_boundary + growth + need <= *kv_capacity
         };
-        let Some((boundary, index)) = wake_candidates.take_earliest(now, wake_stamps, admits)
-        else {
+        let Some((boundary, index)) = wake_candidates.take_earliest(now, admits) else {
             return;
         };
         let coast = self.replicas[index as usize]
@@ -447,7 +437,6 @@ impl DeploymentState {
             .expect("a wake-up candidate is decoding");
         let steps =
             (boundary.saturating_since(coast.start).as_nanos()) / coast.step.as_nanos().max(1);
-        self.wake_stamps[index as usize].retire();
         let replica = &mut self.replicas[index as usize];
         if self.admits_up_to_slots {
             let batch = replica.decoding.len() + replica.prefilling.len();
@@ -484,7 +473,7 @@ impl DeploymentState {
         outcomes: &mut Vec<Outcome>,
     ) {
         let now = context.now();
-        self.wake_stamps[replica as usize].retire();
+        self.wake_candidates.leave(replica);
         if self.woken.is_some_and(|woken| woken.key.1 == replica) {
             self.woken = None; // its boundary has come
         }
@@ -867,17 +856,14 @@ impl DeploymentState {
         };
         state.coast = Some(Coast { start, step, steps });
         if batch < self.max_batch as u64 {
-            let wake = &mut self.wake_stamps[replica as usize];
-            wake.retire();
-            wake.step = step;
-            wake.end = start + step.saturating_mul(steps);
-            self.wake_candidates
-                .push(wake_key(first_boundary, replica, wake.stamp));
+            self.wake_candidates.join(
+                replica,
+                first_boundary,
+                step,
+                start + step.saturating_mul(steps),
+            );
             if let Some(woken) = &mut self.woken {
                 woken.earliest_joined = woken.earliest_joined.min((first_boundary, replica));
-            }
-            if self.wake_candidates.len() > 4 * self.replicas.len() + 64 {
-                self.wake_candidates.compact(&self.wake_stamps);
             }
         }
         step.saturating_mul(steps)

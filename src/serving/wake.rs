@@ -1,384 +1,274 @@
-//! Wake-up candidates: the decoding replicas with a free slot, found by their next step
-//! boundary.
+//! Wake-up candidates: the decoding replicas with a free slot, and their next step
+//! boundaries.
 //!
 //! A request that waits is taken at the earliest step boundary, at or after now, of any
 //! replica that can admit it (`DeploymentState::wake_one`). A replica's boundaries repeat
-//! every step from its first one, so a stored boundary goes stale as time passes: at a
-//! quiet hour, when arrivals are further apart than a step, each arrival finds most of a
-//! deployment's candidates past their stored boundary and must move every one of them to
-//! its next. In a heap each move is a sift (a few hundred instructions); here it is a push
-//! onto a bucket.
+//! every step from its first one, so a stored boundary goes stale as time passes and must
+//! be moved to the replica's next one before it is compared.
 //!
-//! Candidates sit in buckets of width `bucket_ns` over a ring ahead of the last query (two to four
-//! of the deployment's longest steps: the width is a power of two, so finding a bucket is a
-//! shift, not a division), those further ahead in a heap. A query first moves
-//! the candidates of the buckets it has passed, then looks at the buckets from now on: the
-//! first bucket holding a live candidate holds the earliest boundary.
+//! The candidates are one row per replica of the deployment, in three arrays (next
+//! boundary, step, end of the stretch), and a query reads the boundaries in replica order:
+//! one that has passed moves on by a step (rarely more) and is written back, and the
+//! earliest wins, the lower replica on a tie because the scan meets it first. A replica that
+//! is not a candidate has no boundary (`u64::MAX`), so it never passes and never wins.
 //!
 //! ```text
-//!   now ─┐  bucket_ns
-//!   ┌────┼───┬───┬───┬───┬───┐       ┌──────────────┐
-//!   │ ·  │ b │   │ c │   │ a │  ...  │ far: heap    │
-//!   └────┴───┴───┴───┴───┴───┘       └──────────────┘
-//!   passed buckets are emptied and their candidates moved to their next boundary
+//!   replica     0    1    2    3    4   ...        now = 100
+//!   boundary   130   —   95   160   —             95 has passed: + step 40 → 135
+//!   step        40   —   40    25   —
+//!   earliest:  130 (replica 0)
 //! ```
 //!
-//! Entries are `wake_key`s: boundary in the high 64 bits, then replica, then the stamp of
-//! the replica's [`WakeStamp`] when the entry was made; an entry whose stamp is no longer
-//! the replica's is stale and dropped where it is met. The order — boundary, then replica —
-//! is exactly that of one heap over all entries, so the choice never depends on buckets.
-
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+//! Why a scan and not an ordered structure: every boundary that passes between two queries
+//! must be moved anyway, whatever holds them, and at a quiet hour many do. On the bench-day
+//! a query finds ~54 candidates, nearly every replica of its deployment, of which 16 have
+//! passed a boundary at the daily trough and 4 at the peak. A calendar of buckets by
+//! boundary (before this) spent ~1,540 instructions per query at the trough re-filing them,
+//! ~665 at the peak; the scan spends ~860 and ~650: ~10 instructions per row, ~25 more
+//! per passed one, no stale entries to drop and nothing to allocate.
 
 use crate::engine::{SimDuration, SimTime};
 
-/// Buckets in the ring.
-const RING: usize = 64;
+/// No boundary: the replica is not a candidate.
+const NONE: u64 = u64::MAX;
 
-/// A replica as a wake-up candidate: entries carry the stamp they were made with and are
-/// live while it is unchanged; the step and the stretch's planned end let an entry move to
-/// a later boundary without a look at the replica.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct WakeStamp {
-    pub stamp: u32,
-    pub step: SimDuration,
-    pub end: SimTime,
+/// The decoding replicas with a free slot of one deployment, each with its next step
+/// boundary.
+pub(super) struct WakeCandidates {
+    /// Per replica: its next step boundary not yet passed when last looked at, or `NONE`.
+    boundary_ns: Vec<u64>,
+    /// Per replica: its decode step, and the planned end of its stretch (its boundaries
+    /// stop there: its own event is due).
+    step_ns: Vec<u64>,
+    end_ns: Vec<u64>,
+    /// Candidates a query that refused the earliest one goes through in order (kept to
+    /// reuse the allocation).
+    ordered: Vec<(u64, u32)>,
 }
 
-impl WakeStamp {
-    /// Makes every entry of this replica stale (its stretch ended or it was woken).
-    pub fn retire(&mut self) {
-        self.stamp = self.stamp.wrapping_add(1);
+impl WakeCandidates {
+    pub fn new(replicas: usize) -> Self {
+        WakeCandidates {
+            boundary_ns: vec![NONE; replicas],
+            step_ns: vec![0; replicas],
+            end_ns: vec![NONE; replicas],
+            ordered: Vec::new(),
+        }
     }
 
-    /// The first step boundary at or after `now`, given one before `now`, but no later
-    /// than the stretch's planned end (whose own event is then due).
+    /// Makes `replica` a candidate from `first_boundary`, a boundary every `step` after
+    /// that until `end`; replaces what it was.
     #[inline]
-    pub fn next_boundary(&self, boundary: SimTime, now: SimTime) -> SimTime {
-        let step = self.step.as_nanos();
-        if step == 0 {
-            return self.end;
-        }
-        // Usually a step or two behind: a few additions are cheaper than a division.
-        let mut next = boundary.as_nanos();
-        for _ in 0..4 {
-            next += step;
-            if next >= now.as_nanos() {
-                return SimTime::from_nanos(next).min(self.end);
-            }
-        }
-        let behind = now.as_nanos() - next;
-        SimTime::from_nanos(next + behind.div_ceil(step) * step).min(self.end)
-    }
-}
-
-/// A candidate's key: boundary in the high 64 bits, then replica, then stamp, so one
-/// comparison orders by boundary, then replica.
-#[inline]
-pub(super) fn wake_key(boundary: SimTime, replica: u32, stamp: u32) -> u128 {
-    ((boundary.as_nanos() as u128) << 64) | ((replica as u128) << 32) | stamp as u128
-}
-
-/// (boundary in ns, replica, stamp) of a `wake_key`.
-#[inline]
-fn unpack(key: u128) -> (u64, u32, u32) {
-    ((key >> 64) as u64, (key >> 32) as u32, key as u32)
-}
-
-/// The candidates of one deployment, by step boundary.
-pub(super) struct WakeCalendar {
-    /// Buckets are 2^`bucket_shift` ns wide.
-    bucket_shift: u32,
-    buckets: [Vec<u128>; RING],
-    /// Start of the bucket at `head`: a multiple of the bucket width, at most the last query.
-    origin_ns: u64,
-    head: usize,
-    /// Candidates at or beyond the ring's end.
-    far: BinaryHeap<Reverse<u128>>,
-    /// Passed candidates being moved, and those a query passed over (kept to reuse the
-    /// allocations).
-    moving: Vec<u128>,
-    set_aside: Vec<u128>,
-    /// Entries held, live or stale.
-    len: usize,
-}
-
-impl WakeCalendar {
-    /// `longest_step`: the deployment's longest decode step; the ring spans two to four.
-    pub fn new(longest_step: SimDuration) -> Self {
-        // Capped at 2^40 ns (18 minutes) so that rounding up to a power of two cannot
-        // overflow (steps that long would only make the ring slower, never wrong).
-        let bucket_ns = longest_step
-            .as_nanos()
-            .saturating_mul(2)
-            .div_ceil(RING as u64)
-            .clamp(1, 1 << 40)
-            .next_power_of_two();
-        WakeCalendar {
-            bucket_shift: bucket_ns.trailing_zeros(),
-            buckets: std::array::from_fn(|_| Vec::new()),
-            origin_ns: 0,
-            head: 0,
-            far: BinaryHeap::new(),
-            moving: Vec::new(),
-            set_aside: Vec::new(),
-            len: 0,
-        }
+    pub fn join(&mut self, replica: u32, first_boundary: SimTime, step: SimDuration, end: SimTime) {
+        let index = replica as usize;
+        self.boundary_ns[index] = first_boundary.as_nanos();
+        self.step_ns[index] = step.as_nanos();
+        self.end_ns[index] = end.as_nanos();
     }
 
-    /// Adds a candidate; its boundary must not be before the last query.
+    /// `replica` is no longer a candidate (its stretch ended, or it was woken).
     #[inline]
-    pub fn push(&mut self, key: u128) {
-        self.len += 1;
-        self.file(key);
+    pub fn leave(&mut self, replica: u32) {
+        self.boundary_ns[replica as usize] = NONE;
     }
 
-    /// Puts an entry in its bucket, or with the far ones (`len` is the caller's).
-    #[inline(always)]
-    fn file(&mut self, key: u128) {
-        let (boundary, _, _) = unpack(key);
-        let offset = boundary.saturating_sub(self.origin_ns) >> self.bucket_shift;
-        if offset < RING as u64 {
-            self.buckets[(self.head + offset as usize) % RING].push(key);
-        } else {
-            self.far.push(Reverse(key));
-        }
-    }
-
-    /// Removes and returns the live candidate with the earliest (boundary at or after
-    /// `now`, replica) that `accepts` (given boundary and replica); candidates it refuses
-    /// stay. Stale entries met on the way are dropped, passed ones moved.
+    /// Removes and returns the candidate with the earliest (boundary at or after `now`,
+    /// replica) that `accepts` (given boundary and replica); candidates it refuses stay.
     pub fn take_earliest(
         &mut self,
         now: SimTime,
-        stamps: &[WakeStamp],
         mut accepts: impl FnMut(SimTime, u32) -> bool,
     ) -> Option<(SimTime, u32)> {
-        self.advance(now, stamps);
-        let mut found = None;
-        'buckets: for offset in 0..RING {
-            let bucket = &mut self.buckets[(self.head + offset) % RING];
-            loop {
-                // The bucket's earliest live entry; stale ones are dropped.
-                let mut best: Option<(usize, u128)> = None;
-                let mut position = 0;
-                while position < bucket.len() {
-                    let key = bucket[position];
-                    let (_, replica, stamp) = unpack(key);
-                    if stamps[replica as usize].stamp != stamp {
-                        bucket.swap_remove(position);
-                        self.len -= 1;
-                        continue;
-                    }
-                    if best.is_none_or(|(_, best_key)| key < best_key) {
-                        best = Some((position, key));
-                    }
-                    position += 1;
-                }
-                let Some((position, key)) = best else {
-                    break;
-                };
-                bucket.swap_remove(position);
-                self.len -= 1;
-                let (boundary, replica, _) = unpack(key);
-                if accepts(SimTime::from_nanos(boundary), replica) {
-                    found = Some((SimTime::from_nanos(boundary), replica));
-                    break 'buckets;
-                }
-                self.set_aside.push(key);
-            }
-        }
-        if found.is_none() {
-            while let Some(Reverse(key)) = self.far.pop() {
-                self.len -= 1;
-                let (boundary, replica, stamp) = unpack(key);
-                if stamps[replica as usize].stamp != stamp {
-                    continue;
-                }
-                if accepts(SimTime::from_nanos(boundary), replica) {
-                    found = Some((SimTime::from_nanos(boundary), replica));
-                    break;
-                }
-                self.set_aside.push(key);
-            }
-        }
-        let mut set_aside = std::mem::take(&mut self.set_aside);
-        for key in set_aside.drain(..) {
-            self.push(key);
-        }
-        self.set_aside = set_aside;
-        found
-    }
-
-    /// Entries held, live or stale (stale ones go when a query meets them, or in
-    /// `compact`).
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Drops every stale entry. Queries drop those they meet; a deployment whose requests
-    /// never wait makes none, while each new decode stretch adds an entry.
-    pub fn compact(&mut self, stamps: &[WakeStamp]) {
-        let live = |key: &u128| {
-            let (_, replica, stamp) = unpack(*key);
-            stamps[replica as usize].stamp == stamp
-        };
-        for bucket in &mut self.buckets {
-            bucket.retain(live);
-        }
-        self.far.retain(|Reverse(key)| live(key));
-        self.len = self.buckets.iter().map(Vec::len).sum::<usize>() + self.far.len();
-    }
-
-    /// Moves the ring to `now`: candidates of passed buckets, and of the current one with
-    /// a boundary before `now`, go to their next boundary; far ones that the ring now
-    /// reaches come into it.
-    fn advance(&mut self, now: SimTime, stamps: &[WakeStamp]) {
         let now_ns = now.as_nanos();
-        let origin = now_ns >> self.bucket_shift << self.bucket_shift;
-        let mut moving = std::mem::take(&mut self.moving);
-        if origin > self.origin_ns {
-            let passed = ((origin - self.origin_ns) >> self.bucket_shift).min(RING as u64) as usize;
-            for offset in 0..passed {
-                moving.append(&mut self.buckets[(self.head + offset) % RING]);
+        let mut earliest = NONE;
+        let mut earliest_replica = 0;
+        // Slices of one length, so that the loop indexes them without bounds checks.
+        let boundaries = &mut self.boundary_ns[..];
+        let steps = &self.step_ns[..boundaries.len()];
+        let ends = &self.end_ns[..boundaries.len()];
+        for index in 0..boundaries.len() {
+            let mut next = boundaries[index];
+            if next < now_ns {
+                next = next_boundary(next, steps[index], ends[index], now_ns);
+                boundaries[index] = next;
             }
-            self.head = (self.head
-                + ((origin - self.origin_ns) >> self.bucket_shift) as usize % RING)
-                % RING;
-            self.origin_ns = origin;
+            // Strictly earlier: on a tie the lower replica, met first, stays.
+            if next < earliest {
+                earliest = next;
+                earliest_replica = index;
+            }
         }
-        self.buckets[self.head].retain(|&key| {
-            let passed = unpack(key).0 < now_ns;
-            if passed {
-                moving.push(key);
-            }
-            !passed
-        });
-        let ring_end = self
-            .origin_ns
-            .saturating_add((RING as u64) << self.bucket_shift);
-        while let Some(&Reverse(key)) = self.far.peek() {
-            if unpack(key).0 >= ring_end {
-                break;
-            }
-            self.far.pop();
-            moving.push(key);
+        if earliest == NONE {
+            return None;
         }
-        // At a quiet hour a query re-files a dozen or more entries (each candidate once a
-        // step): each goes straight to its bucket, counted only if dropped.
-        let mut stale = 0;
-        for key in moving.drain(..) {
-            let (boundary, replica, stamp) = unpack(key);
-            let wake = &stamps[replica as usize];
-            if wake.stamp != stamp {
-                stale += 1;
-                continue;
-            }
-            let key = if boundary < now_ns {
-                wake_key(
-                    wake.next_boundary(SimTime::from_nanos(boundary), now),
-                    replica,
-                    stamp,
-                )
-            } else {
-                key
-            };
-            self.file(key);
+        if accepts(SimTime::from_nanos(earliest), earliest_replica as u32) {
+            self.boundary_ns[earliest_replica] = NONE;
+            return Some((SimTime::from_nanos(earliest), earliest_replica as u32));
         }
-        self.len -= stale;
-        self.moving = moving;
+        // Refused (a KV cache too full at that boundary): the others in order. Every
+        // boundary is at or after `now` from the scan above.
+        let mut ordered = std::mem::take(&mut self.ordered);
+        ordered.clear();
+        ordered.extend(
+            self.boundary_ns
+                .iter()
+                .enumerate()
+                .filter(|&(index, &boundary)| boundary != NONE && index != earliest_replica)
+                .map(|(index, &boundary)| (boundary, index as u32)),
+        );
+        ordered.sort_unstable();
+        let found = ordered
+            .iter()
+            .find(|&&(boundary, replica)| accepts(SimTime::from_nanos(boundary), replica))
+            .copied();
+        self.ordered = ordered;
+        let (boundary, replica) = found?;
+        self.boundary_ns[replica as usize] = NONE;
+        Some((SimTime::from_nanos(boundary), replica))
     }
+}
+
+/// The first step boundary at or after `now_ns`, given one before it, but no later than the
+/// stretch's planned end (whose own event is then due).
+#[inline]
+fn next_boundary(boundary_ns: u64, step_ns: u64, end_ns: u64, now_ns: u64) -> u64 {
+    if step_ns == 0 {
+        return end_ns;
+    }
+    // Usually a step behind, seldom more: an addition is cheaper than a division.
+    let mut next = boundary_ns + step_ns;
+    if next < now_ns {
+        next += (now_ns - next).div_ceil(step_ns) * step_ns;
+    }
+    next.min(end_ns)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Against a brute-force search over every live candidate's next boundary, through
-    /// random arrivals, new stretches, wake-ups and refusals; with buckets as wide as the
-    /// deployment would make them (steps of 20–50 ms), and much narrower and much wider
-    /// (the choice must never depend on where entries sit).
+    /// Against a search over every live candidate's boundaries from its first one, through
+    /// random arrivals, new stretches, wake-ups and refusals; steps of 20–50 ms (a step or
+    /// two behind), of 1–2 µs (thousands of steps behind) and of 30 s (far ahead).
     #[test]
     fn takes_what_a_search_over_every_candidate_takes() {
-        for longest_step in [
-            SimDuration::from_millis(50),
-            SimDuration::from_nanos(1),
-            SimDuration::from_secs_f64(30.0),
+        // (shortest step, spread of steps, least wake-ups expected at a moved boundary and
+        // at a stretch's end: each case must reach what it is there for)
+        for (low_step_ns, step_spread_ns, least_passed, least_capped) in [
+            (20_000_000u64, 30_000_000u64, 1_000, 10),
+            (1_000, 1_000, 1_000, 0),
+            (30_000_000_000, 1, 0, 0),
         ] {
-            let taken = random_queries_agree_with_a_search(longest_step);
-            println!("longest step {longest_step:?}: {taken} wake-ups agreed");
-            assert!(taken > 10_000);
+            let (taken, passed, capped) =
+                random_queries_agree_with_a_search(low_step_ns, step_spread_ns);
+            println!(
+                "steps from {low_step_ns} ns: {taken} wake-ups agreed, {passed} of them at a \
+                 boundary moved on from a passed one, {capped} at a stretch's end"
+            );
+            assert!(taken > 10_000, "only {taken} wake-ups");
+            assert!(
+                passed >= least_passed,
+                "only {passed} wake-ups at a moved boundary"
+            );
+            assert!(
+                capped >= least_capped,
+                "only {capped} wake-ups at a stretch's end"
+            );
         }
     }
 
-    fn random_queries_agree_with_a_search(longest_step: SimDuration) -> usize {
+    /// Returns wake-ups taken, those at a boundary moved on from a passed one, and those
+    /// at a stretch's end before its next boundary.
+    fn random_queries_agree_with_a_search(
+        low_step_ns: u64,
+        step_spread_ns: u64,
+    ) -> (usize, usize, usize) {
         let replicas = 40usize;
-        let mut stamps = vec![WakeStamp::default(); replicas];
-        // Per replica: its live entry's first boundary, if a candidate.
-        let mut first: Vec<Option<SimTime>> = vec![None; replicas];
-        let mut calendar = WakeCalendar::new(longest_step);
-        let mut rng = crate::engine::RngStreams::new(7).stream("wake-calendar-test", 0);
+        // Per replica, while a candidate: (first boundary, step, end).
+        let mut stretch: Vec<Option<(u64, u64, u64)>> = vec![None; replicas];
+        let mut candidates = WakeCandidates::new(replicas);
+        let mut rng = crate::engine::RngStreams::new(7).stream("wake-candidates-test", 0);
         let mut next = || rand::Rng::next_u64(&mut rng);
-        let mut now = SimTime::from_nanos(1_000);
-        let mut taken = 0;
-        for round in 0..30_000 {
-            now += SimDuration::from_nanos(next() % 40_000_000);
-            let replica = (next() % replicas as u64) as usize;
-            // A new stretch for one replica: its first boundary one step ahead (or, as
-            // after a folded prefill, a while ahead).
-            if next() % 2 == 0 {
-                let step = SimDuration::from_nanos(20_000_000 + next() % 30_000_000);
-                let start = now + SimDuration::from_nanos(next() % 3 * 60_000_000);
-                let wake = &mut stamps[replica];
-                wake.retire();
-                wake.step = step;
-                wake.end = start + step.saturating_mul(1 + next() % 200);
-                let first_boundary = start + step;
-                first[replica] = Some(first_boundary);
-                calendar.push(wake_key(first_boundary, replica as u32, wake.stamp));
+        let mut now = 1_000u64;
+        let (mut taken, mut passed, mut capped) = (0, 0, 0);
+        for round in 0..60_000 {
+            now += next() % 40_000_000;
+            // New stretches for up to two replicas: the first boundary one step ahead (or,
+            // as after a folded prefill, a while ahead).
+            for _ in 0..next() % 3 {
+                let replica = (next() % replicas as u64) as usize;
+                let step = low_step_ns + next() % step_spread_ns;
+                let start = now + next() % 3 * 60_000_000;
+                let first = start + step;
+                // Stretches end on a boundary; some ends off it test the cap.
+                let off_grid = if next() % 4 == 0 { next() % step } else { 0 };
+                // Stretches of up to 200 steps, or of up to 4 s of short steps.
+                let longest = (4_000_000_000 / step).max(200);
+                let end = start + step.saturating_mul(1 + next() % longest) + off_grid;
+                stretch[replica] = Some((first, step, end));
+                candidates.join(
+                    replica as u32,
+                    SimTime::from_nanos(first),
+                    SimDuration::from_nanos(step),
+                    SimTime::from_nanos(end),
+                );
             }
             // Stretches that ended: no longer candidates.
-            for index in 0..replicas {
-                if first[index].is_some() && stamps[index].end < now {
-                    first[index] = None;
-                    stamps[index].retire();
+            for (index, entry) in stretch.iter_mut().enumerate() {
+                if entry.is_some_and(|(_, _, end)| end < now) {
+                    *entry = None;
+                    candidates.leave(index as u32);
                 }
             }
-            // A query that refuses odd replicas one time in four.
+            // Queries in one round of two (so that most candidates have passed some
+            // boundaries), refusing odd replicas one time in four.
+            if next() % 2 == 0 {
+                continue;
+            }
             let refuse_odd = next() % 4 == 0;
             let expected = (0..replicas)
                 .filter(|&index| !(refuse_odd && index % 2 == 1))
                 .filter_map(|index| {
-                    let first_boundary = first[index]?;
-                    let boundary = if first_boundary >= now {
-                        first_boundary
-                    } else {
-                        stamps[index].next_boundary(first_boundary, now)
-                    };
-                    Some((boundary, index as u32))
+                    let (first, step, end) = stretch[index]?;
+                    // The first of first + k × step at or after now, by counting steps.
+                    let steps = now.saturating_sub(first).div_ceil(step);
+                    Some((
+                        SimTime::from_nanos((first + steps * step).min(end)),
+                        index as u32,
+                    ))
                 })
                 .min();
-            let got =
-                calendar.take_earliest(now, &stamps, |_, index| !(refuse_odd && index % 2 == 1));
+            let got = candidates.take_earliest(SimTime::from_nanos(now), |_, index| {
+                !(refuse_odd && index % 2 == 1)
+            });
             assert_eq!(got, expected, "round {round}");
-            if let Some((_, index)) = got {
-                first[index as usize] = None;
-                stamps[index as usize].retire();
+            if let Some((boundary, index)) = got {
+                let (first, step, end) = stretch[index as usize].expect("a candidate");
+                passed += usize::from(first < now);
+                capped += usize::from(boundary.as_nanos() == end && (end - first) % step != 0);
+                stretch[index as usize] = None;
                 taken += 1;
             }
-            let held = calendar.buckets.iter().map(Vec::len).sum::<usize>() + calendar.far.len();
-            assert_eq!(calendar.len(), held, "round {round}");
-            if round % 1000 == 0 {
-                calendar.compact(&stamps);
-                let live = first.iter().flatten().count();
-                assert_eq!(
-                    calendar.len(),
-                    live,
-                    "round {round}: only live entries after compacting"
-                );
-            }
         }
-        taken
+        (taken, passed, capped)
+    }
+
+    /// Equal boundaries go to the lower replica, whichever joined first.
+    #[test]
+    fn ties_go_to_the_lower_replica() {
+        let mut candidates = WakeCandidates::new(4);
+        let step = SimDuration::from_nanos(10);
+        let end = SimTime::from_nanos(1_000);
+        candidates.join(3, SimTime::from_nanos(50), step, end);
+        candidates.join(1, SimTime::from_nanos(30), step, end);
+        // At 45 replica 1 has passed 30 and 40: both are at 50 now.
+        let got = candidates.take_earliest(SimTime::from_nanos(45), |_, _| true);
+        assert_eq!(got, Some((SimTime::from_nanos(50), 1)));
+        let got = candidates.take_earliest(SimTime::from_nanos(45), |_, _| true);
+        assert_eq!(got, Some((SimTime::from_nanos(50), 3)));
+        assert_eq!(
+            candidates.take_earliest(SimTime::from_nanos(45), |_, _| true),
+            None
+        );
     }
 }
