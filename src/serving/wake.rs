@@ -21,8 +21,8 @@
 //!
 //! Why a scan and not an ordered structure: every boundary that passes between two queries
 //! must be moved anyway, whatever holds them, and at a quiet hour many do. On the bench-day
-//! a query finds ~54 candidates, nearly every replica of its deployment, of which 16 have
-//! passed a boundary at the daily trough and 4 at the peak. A calendar of buckets by
+//! a query finds ~54 candidates, nearly every replica of its deployment, of which ~15 have
+//! passed a boundary at the daily trough and ~3 at the peak (callgrind call counts). A calendar of buckets by
 //! boundary (before this) spent ~1,540 instructions per query at the trough re-filing them,
 //! ~665 at the peak; the scan spends ~860 and ~650: ~10 instructions per row, ~25 more
 //! per passed one, no stale entries to drop and nothing to allocate.
