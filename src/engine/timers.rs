@@ -7,10 +7,10 @@
 //! again moves it, so there are no stale events to pop.
 //!
 //! The timers sit in a hierarchical timing wheel with a heap at its finest grain. Timers
-//! due within the cursor's current 1.02 µs (the *near* window) are in a 4-ary heap; those
-//! further ahead sit in four levels of 256 buckets, 1.02 µs wide at level 0 (a window of
-//! 262 µs), 262 µs at level 1 (67 ms), 67 ms at level 2 (17 s) and 17 s at level 3 (73
-//! minutes), and an overflow list beyond. Each level holds the timers that fall in the
+//! due within the cursor's current 32.8 µs (the *near* window) are in a 4-ary heap; those
+//! further ahead sit in four levels of 256 buckets, 32.8 µs wide at level 0 (a window of
+//! 8.4 ms), 8.4 ms at level 1 (2.1 s), 2.1 s at level 2 (9.2 minutes) and 9.2 minutes at
+//! level 3 (39 hours), and an overflow list beyond. Each level holds the timers that fall in the
 //! cursor's window one level up but not in its window at their own level, so the near heap
 //! holds the earliest timers, a level's buckets are in time order, and without near timers
 //! the earliest is in the first occupied bucket of the first occupied level (found with a
@@ -22,25 +22,33 @@
 //!
 //! ```text
 //!   cursor ─┐
-//!   near    ▓▓ 4-ary heap                      (the cursor's 1.02 µs)
-//!   level 0   │▓│ │▓│ │ │ │ ... 256 × 1.02 µs    (the cursor's 262 µs window)
-//!   level 1   │ │▓▓│▓│ │ │ ... 256 × 262 µs     (the cursor's 67 ms window)
-//!   level 2   │▓│ │ │ │▓│ ... 256 × 67 ms       (the cursor's 17 s window)
-//!   level 3   │ │▓│ │ │ │ ... 256 × 17 s        (the cursor's 73 min window)
+//!   near    ▓▓ 4-ary heap                      (the cursor's 32.8 µs)
+//!   level 0   │▓│ │▓│ │ │ │ ... 256 × 32.8 µs    (the cursor's 8.4 ms window)
+//!   level 1   │ │▓▓│▓│ │ │ ... 256 × 8.4 ms     (the cursor's 2.1 s window)
+//!   level 2   │▓│ │ │ │▓│ ... 256 × 2.1 s       (the cursor's 9.2 min window)
+//!   level 3   │ │▓│ │ │ │ ... 256 × 9.2 min     (the cursor's 39 h window)
 //!   overflow  ▓ ▓                                (later)
 //! ```
 //!
 //! Times are exact whatever the widths; the widths decide how much a bucket holds. The
 //! heap keeps crowded timers cheap: a bucket is scanned whole for its earliest timer once,
 //! when the cursor reaches it, and the rest of it then goes to the heap, so timers due
-//! within the same microsecond by the dozen cost a heap's logarithm each, not a scan per
-//! event. In the hold benchmark (`cargo bench --bench engine -- timers_hold`) 65,536 timers
-//! due within 1 ms take ~0.24 µs per round, as a plain heap does, against ~2.9 µs with a
-//! bucket at the finest grain. Sparse timers rarely meet the heap: in the bench-day (~850
-//! timers spread over seconds) a replica's next boundary is popped straight from its
-//! bucket, and the wheel runs ~7.5% fewer instructions than a heap of every timer. Timers
-//! more than 73 minutes ahead wait in the overflow list, scanned whole when nothing nearer
-//! is set: fine for a few, slow for thousands of hours-long timers.
+//! within the same few microseconds by the dozen cost a heap's logarithm each, not a scan
+//! per event. In the hold benchmark (`cargo bench --bench engine -- timers_hold`) 65,536
+//! timers due within 1 ms take ~0.14 µs per round, as a plain heap does, against ~2.9 µs
+//! with a bucket at the finest grain. Sparse timers rarely meet the heap: in the bench-day
+//! (~850 timers spread over seconds) a replica's next boundary is popped straight from its
+//! bucket, and the wheel runs ~7.5% fewer instructions than a heap of every timer (measured
+//! with 1 µs buckets, before the widths below). Timers
+//! more than 39 hours ahead wait in the overflow list, scanned whole when nothing nearer
+//! is set: fine for a few, slow for thousands of days-long timers.
+//!
+//! The widths are the bench-day's: ~110 µs between events, most timers a fraction of a
+//! millisecond to seconds ahead. Finer buckets there mean more timers re-filed level by
+//! level before they fire; coarser ones, more in the heap. Instructions for a 2-minute
+//! bench-day peak (callgrind) by near window: 2¹⁰ ns 1.925 G, 2¹² 1.925 G, 2¹⁴ 1.902 G,
+//! 2¹⁵ 1.896 G, 2¹⁶ 1.895 G, 2¹⁷ 1.900 G, 2¹⁸ 1.916 G; 2¹⁵ keeps the heap of a crowded
+//! wheel half the size of 2¹⁶'s for the same gain.
 //!
 //! Ties follow the event queue's rule: same instant → lower rank first; timers of equal
 //! rank go by timer number (never by when they were set), so results do not depend on
@@ -56,9 +64,9 @@ const BUCKET_BITS: u32 = 8;
 const BUCKETS: usize = 1 << BUCKET_BITS;
 /// Levels of buckets above the near heap.
 const LEVELS: usize = 4;
-/// The near window is 2^10 ns = 1.02 µs wide, and so are level 0's buckets; each level's
+/// The near window is 2^15 ns = 32.8 µs wide, and so are level 0's buckets; each level's
 /// buckets are 2^8 times as wide as the one's below.
-const NEAR_SHIFT: u32 = 10;
+const NEAR_SHIFT: u32 = 15;
 /// The place of timers beyond every level's window.
 const OVERFLOW: u32 = (LEVELS * BUCKETS) as u32;
 /// The place of timers in the near heap.
@@ -587,7 +595,7 @@ mod tests {
     fn random_operations_agree_with_a_sorted_list() {
         // Equal times and ranks are common at this scale: ties by rank, then number.
         let popped = random_operations_agree(|random| random % 1000);
-        println!("within 1 µs: {popped} pops agreed");
+        println!("within 1 µs (all in the near heap): {popped} pops agreed");
         assert!(popped > 3_000);
     }
 
