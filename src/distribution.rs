@@ -34,7 +34,9 @@ pub struct ExponentialSampler {
 }
 
 impl ExponentialSampler {
+    /// `rate` must be positive and finite (validated values are).
     pub fn new(rate: f64) -> Self {
+        debug_assert!(rate > 0.0 && rate.is_finite(), "rate {rate}");
         ExponentialSampler {
             lambda_inverse: 1.0 / rate,
         }
@@ -57,6 +59,7 @@ pub struct LognormalSampler {
 impl LognormalSampler {
     /// `sigma` must be finite and non-negative (validated values are).
     pub fn new(mu: f64, sigma: f64) -> Self {
+        debug_assert!(sigma >= 0.0 && sigma.is_finite(), "sigma {sigma}");
         LognormalSampler { mu, sigma }
     }
 

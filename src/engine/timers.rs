@@ -10,11 +10,11 @@
 //! due within the cursor's current 32.8 µs (the *near* window) are in a 4-ary heap; those
 //! further ahead sit in four levels of 256 buckets, 32.8 µs wide at level 0 (a window of
 //! 8.4 ms), 8.4 ms at level 1 (2.1 s), 2.1 s at level 2 (9.2 minutes) and 9.2 minutes at
-//! level 3 (39 hours), and an overflow list beyond. Each level holds the timers that fall in the
-//! cursor's window one level up but not in its window at their own level, so the near heap
-//! holds the earliest timers, a level's buckets are in time order, and without near timers
-//! the earliest is in the first occupied bucket of the first occupied level (found with a
-//! bitmap). A bucket is an unordered linked list through the timers themselves: setting,
+//! level 3 (39 hours), and an overflow list beyond. Each level holds the timers that fall in
+//! the cursor's window one level up but not in its window at their own level, so the near
+//! heap holds the earliest timers, a level's buckets are in time order, and without near
+//! timers the earliest is in the first occupied bucket of the first occupied level (found
+//! with a bitmap). A bucket is an unordered linked list through the timers themselves: setting,
 //! moving and cancelling a timer beyond the near window take constant time, with no
 //! sifting. When the earliest timer comes from a bucket, the cursor moves to it and the
 //! rest of its bucket drops to finer levels or into the heap; a timer drops at most once
@@ -39,9 +39,9 @@
 //! with a bucket at the finest grain. Sparse timers rarely meet the heap: in the bench-day
 //! (~850 timers spread over seconds) a replica's next boundary is popped straight from its
 //! bucket, and the wheel runs ~7.5% fewer instructions than a heap of every timer (measured
-//! with 1 µs buckets, before the widths below). Timers
-//! more than 39 hours ahead wait in the overflow list, scanned whole when nothing nearer
-//! is set: fine for a few, slow for thousands of days-long timers.
+//! with 1 µs buckets, before the widths below). Timers more than 39 hours ahead wait in the
+//! overflow list, scanned whole when nothing nearer is set: fine for a few, slow for
+//! thousands of days-long timers.
 //!
 //! The widths are the bench-day's: ~110 µs between events, most timers a fraction of a
 //! millisecond to seconds ahead. Finer buckets there mean more timers re-filed level by
