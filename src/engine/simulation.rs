@@ -47,6 +47,12 @@ impl<E: EventOrder> Context<E> {
     /// whatever it held: a timer holds at most one pending event. Timers are numbered by
     /// the model (small, dense numbers: the engine keeps a slot for every number up to the
     /// largest used). At the same instant, timers and queued events run by rank.
+    ///
+    /// Inlined, so that the event's rank is worked out where the event is made (usually a
+    /// constant there) rather than through a jump over every kind of event; the wheel's
+    /// work stays one out-of-line call (`Timers::set`). On the bench-day peak: −0.8%
+    /// instructions.
+    #[inline(always)]
     pub fn set_timer(&mut self, timer: u32, time: SimTime, event: E) {
         debug_assert!(time >= self.now, "setting a timer in the past");
         let rank = event.rank();

@@ -165,6 +165,10 @@ impl<E> Default for Timers<E> {
 impl<E> Timers<E> {
     /// Sets `timer` to fire `event` at `time` with `rank`, replacing what it held. `time`
     /// must not be before the last timer taken.
+    ///
+    /// Out of line: the engine inlines its caller at every call site (see
+    /// `Context::set_timer`), and this body is large.
+    #[inline(never)]
     pub fn set(&mut self, timer: u32, time: SimTime, rank: u64, event: E) {
         let index = timer as usize;
         if index >= self.slots.len() {
