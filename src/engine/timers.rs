@@ -166,19 +166,44 @@ impl<E> Timers<E> {
     /// Sets `timer` to fire `event` at `time` with `rank`, replacing what it held. `time`
     /// must not be before the last timer taken.
     ///
-    /// Out of line: the engine inlines its caller at every call site (see
-    /// `Context::set_timer`), and this body is large.
-    #[inline(never)]
+    /// Inlined: the common case — a timer numbered before, moved from a bucket or from
+    /// nowhere into a bucket — is a few dozen instructions; the rest (`set_elsewhere`) is out
+    /// of line, so that the common case pays for no registers it does not use.
+    #[inline(always)]
     pub fn set(&mut self, timer: u32, time: SimTime, rank: u64, event: E) {
+        debug_assert!(time.as_nanos() >= self.cursor_ns, "a timer set in the past");
+        let index = timer as usize;
+        let time_ns = time.as_nanos().max(self.cursor_ns);
+        let place = self.place_for(time_ns);
+        let Some(slot) = self.slots.get(index) else {
+            return self.set_elsewhere(timer, time_ns, rank, place, event);
+        };
+        let old_place = slot.place;
+        if place >= OVERFLOW || old_place == NEAR {
+            return self.set_elsewhere(timer, time_ns, rank, place, event);
+        }
+        self.events[index] = Some(event);
+        if old_place == NONE {
+            self.len += 1;
+        } else {
+            self.unlink(timer);
+        }
+        self.set_slot_key(index, time_ns, rank);
+        self.link(timer, place);
+        // Near timers, if any, stay the earliest: the new place is after their window.
+        self.update_earliest_after_set(timer, time_ns, rank);
+    }
+
+    /// `set` for a timer never set before, one into or out of the near heap, or one into
+    /// the overflow list.
+    #[inline(never)]
+    fn set_elsewhere(&mut self, timer: u32, time_ns: u64, rank: u64, place: u32, event: E) {
         let index = timer as usize;
         if index >= self.slots.len() {
             self.slots.resize(index + 1, CLEAR);
             self.events.resize_with(index + 1, || None);
         }
-        debug_assert!(time.as_nanos() >= self.cursor_ns, "a timer set in the past");
         self.events[index] = Some(event);
-        let time_ns = time.as_nanos().max(self.cursor_ns);
-        let place = self.place_for(time_ns);
         let old_place = self.slots[index].place;
         if old_place == NEAR && place == NEAR {
             // Moved within the heap: one sift from where it is.
@@ -206,7 +231,16 @@ impl<E> Timers<E> {
         if let Some(&first) = self.near.first() {
             self.earliest = first.timer;
             self.earliest_key = (first.time_ns, first.rank);
-        } else if self.earliest == timer {
+        } else {
+            self.update_earliest_after_set(timer, time_ns, rank);
+        }
+    }
+
+    /// Keeps the earliest timer after `timer` was set to (`time_ns`, `rank`) outside the
+    /// near heap, or with the heap empty.
+    #[inline(always)]
+    fn update_earliest_after_set(&mut self, timer: u32, time_ns: u64, rank: u64) {
+        if self.earliest == timer {
             // Moved: perhaps later than another now.
             self.update_earliest();
         } else if self.earliest == NONE
