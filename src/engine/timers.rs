@@ -377,6 +377,7 @@ impl<E> Timers<E> {
         }
     }
 
+    #[inline(always)]
     fn link(&mut self, timer: u32, place: u32) {
         let head = self.heads[place as usize];
         let slot = &mut self.slots[timer as usize];
@@ -390,6 +391,7 @@ impl<E> Timers<E> {
         self.mark_occupied(place, true);
     }
 
+    #[inline(always)]
     fn unlink(&mut self, timer: u32) {
         let Slot {
             next,
