@@ -24,44 +24,13 @@
 //! a query finds ~54 candidates, nearly every replica of its deployment, of which ~15 have
 //! passed a boundary at the daily trough and ~3 at the peak (callgrind call counts). A calendar of buckets by
 //! boundary (before this) spent ~1,540 instructions per query at the trough re-filing them,
-//! ~665 at the peak; the scan row by row spends ~860 and ~650: ~10 instructions per row,
-//! ~25 more per passed one, no stale entries to drop and nothing to allocate.
-//!
-//! Where the processor has AVX2 (found at run time) the scan reads eight rows at a time
-//! (`avx2.rs`): ~300 instructions per query at the peak, and no mispredicted running
-//! minimum; the whole 2-minute peak runs 4.0% fewer instructions (1.877 G → 1.803 G), the
-//! trough 2.7% (0.819 G → 0.797 G). The rows are padded to whole chunks of eight.
+//! ~665 at the peak; the scan spends ~860 and ~650: ~10 instructions per row, ~25 more
+//! per passed one, no stale entries to drop and nothing to allocate.
 
 use crate::engine::{SimDuration, SimTime};
 
-#[cfg(target_arch = "x86_64")]
-mod avx2;
-
 /// No boundary: the replica is not a candidate.
 const NONE: u64 = u64::MAX;
-
-/// Rows come in whole chunks of this many (the rows past the last replica are never
-/// candidates), so that a vector scan needs no remainder loop.
-const CHUNK: usize = 8;
-
-/// How a query reads the rows: one at a time, or with AVX2 vectors where the processor
-/// has them (found when the candidates are made; both find the same).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scan {
-    Scalar,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-}
-
-impl Scan {
-    fn best_available() -> Scan {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return Scan::Avx2;
-        }
-        Scan::Scalar
-    }
-}
 
 /// The decoding replicas with a free slot of one deployment, each with its next step
 /// boundary.
@@ -75,22 +44,15 @@ pub(super) struct WakeCandidates {
     /// Candidates a query that refused the earliest one goes through in order (kept to
     /// reuse the allocation).
     ordered: Vec<(u64, u32)>,
-    scan: Scan,
 }
 
 impl WakeCandidates {
     pub fn new(replicas: usize) -> Self {
-        Self::with_scan(replicas, Scan::best_available())
-    }
-
-    fn with_scan(replicas: usize, scan: Scan) -> Self {
-        let rows = replicas.next_multiple_of(CHUNK);
         WakeCandidates {
-            boundary_ns: vec![NONE; rows],
-            step_ns: vec![0; rows],
-            end_ns: vec![NONE; rows],
+            boundary_ns: vec![NONE; replicas],
+            step_ns: vec![0; replicas],
+            end_ns: vec![NONE; replicas],
             ordered: Vec::new(),
-            scan,
         }
     }
 
@@ -118,14 +80,24 @@ impl WakeCandidates {
         mut accepts: impl FnMut(SimTime, u32) -> bool,
     ) -> Option<(SimTime, u32)> {
         let now_ns = now.as_nanos();
-        let (earliest, earliest_replica) = match self.scan {
-            Scan::Scalar => scan(&mut self.boundary_ns, &self.step_ns, &self.end_ns, now_ns),
-            // SAFETY: `Scan::Avx2` is chosen only where the processor has AVX2.
-            #[cfg(target_arch = "x86_64")]
-            Scan::Avx2 => unsafe {
-                avx2::scan(&mut self.boundary_ns, &self.step_ns, &self.end_ns, now_ns)
-            },
-        };
+        let mut earliest = NONE;
+        let mut earliest_replica = 0;
+        // Slices of one length, so that the loop indexes them without bounds checks.
+        let boundaries = &mut self.boundary_ns[..];
+        let steps = &self.step_ns[..boundaries.len()];
+        let ends = &self.end_ns[..boundaries.len()];
+        for index in 0..boundaries.len() {
+            let mut next = boundaries[index];
+            if next < now_ns {
+                next = next_boundary(next, steps[index], ends[index], now_ns);
+                boundaries[index] = next;
+            }
+            // Strictly earlier: on a tie the lower replica, met first, stays.
+            if next < earliest {
+                earliest = next;
+                earliest_replica = index;
+            }
+        }
         if earliest == NONE {
             return None;
         }
@@ -154,30 +126,6 @@ impl WakeCandidates {
         self.boundary_ns[replica as usize] = NONE;
         Some((SimTime::from_nanos(boundary), replica))
     }
-}
-
-/// Moves every boundary before `now_ns` to the replica's next one, and returns the earliest
-/// boundary and its replica, the lower replica on a tie (`NONE` if there is no candidate).
-/// `steps` and `ends` are as long as `boundaries`.
-fn scan(boundaries: &mut [u64], steps: &[u64], ends: &[u64], now_ns: u64) -> (u64, usize) {
-    let mut earliest = NONE;
-    let mut earliest_replica = 0;
-    // Slices of one length, so that the loop indexes them without bounds checks.
-    let steps = &steps[..boundaries.len()];
-    let ends = &ends[..boundaries.len()];
-    for index in 0..boundaries.len() {
-        let mut next = boundaries[index];
-        if next < now_ns {
-            next = next_boundary(next, steps[index], ends[index], now_ns);
-            boundaries[index] = next;
-        }
-        // Strictly earlier: on a tie the lower replica, met first, stays.
-        if next < earliest {
-            earliest = next;
-            earliest_replica = index;
-        }
-    }
-    (earliest, earliest_replica)
 }
 
 /// The first step boundary at or after `now_ns`, given one before it, but no later than the
@@ -211,50 +159,34 @@ mod tests {
             (1_000, 1_000, 1_000, 0),
             (30_000_000_000, 1, 0, 0),
         ] {
-            for scan in available_scans() {
-                let (taken, passed, capped) =
-                    random_queries_agree_with_a_search(scan, low_step_ns, step_spread_ns);
-                println!(
-                    "{scan:?} scan, steps from {low_step_ns} ns: {taken} wake-ups agreed, \
-                     {passed} of them at a boundary moved on from a passed one, {capped} at a \
-                     stretch's end"
-                );
-                assert!(taken > 10_000, "only {taken} wake-ups");
-                assert!(
-                    passed >= least_passed,
-                    "only {passed} wake-ups at a moved boundary"
-                );
-                assert!(
-                    capped >= least_capped,
-                    "only {capped} wake-ups at a stretch's end"
-                );
-            }
-        }
-    }
-
-    /// The scalar scan, and the vector scan where this processor has it.
-    fn available_scans() -> Vec<Scan> {
-        let best = Scan::best_available();
-        if best == Scan::Scalar {
-            println!("no vector scan on this processor: the scalar scan only");
-            vec![Scan::Scalar]
-        } else {
-            vec![Scan::Scalar, best]
+            let (taken, passed, capped) =
+                random_queries_agree_with_a_search(low_step_ns, step_spread_ns);
+            println!(
+                "steps from {low_step_ns} ns: {taken} wake-ups agreed, {passed} of them at a \
+                 boundary moved on from a passed one, {capped} at a stretch's end"
+            );
+            assert!(taken > 10_000, "only {taken} wake-ups");
+            assert!(
+                passed >= least_passed,
+                "only {passed} wake-ups at a moved boundary"
+            );
+            assert!(
+                capped >= least_capped,
+                "only {capped} wake-ups at a stretch's end"
+            );
         }
     }
 
     /// Returns wake-ups taken, those at a boundary moved on from a passed one, and those
     /// at a stretch's end before its next boundary.
     fn random_queries_agree_with_a_search(
-        scan: Scan,
         low_step_ns: u64,
         step_spread_ns: u64,
     ) -> (usize, usize, usize) {
-        // Not a whole number of chunks: the padding rows must never be taken.
-        let replicas = 37usize;
+        let replicas = 40usize;
         // Per replica, while a candidate: (first boundary, step, end).
         let mut stretch: Vec<Option<(u64, u64, u64)>> = vec![None; replicas];
-        let mut candidates = WakeCandidates::with_scan(replicas, scan);
+        let mut candidates = WakeCandidates::new(replicas);
         let mut rng = crate::engine::RngStreams::new(7).stream("wake-candidates-test", 0);
         let mut next = || rand::Rng::next_u64(&mut rng);
         let mut now = 1_000u64;
@@ -324,18 +256,19 @@ mod tests {
     /// Equal boundaries go to the lower replica, whichever joined first.
     #[test]
     fn ties_go_to_the_lower_replica() {
-        for scan in available_scans() {
-            let mut candidates = WakeCandidates::with_scan(4, scan);
-            let step = SimDuration::from_nanos(10);
-            let end = SimTime::from_nanos(1_000);
-            candidates.join(3, SimTime::from_nanos(50), step, end);
-            candidates.join(1, SimTime::from_nanos(30), step, end);
-            // At 45 replica 1 has passed 30 and 40: both are at 50 now.
-            let mut take = || candidates.take_earliest(SimTime::from_nanos(45), |_, _| true);
-            let taken = [take(), take(), take()];
-            println!("{scan:?} scan: {taken:?}");
-            let at_50 = SimTime::from_nanos(50);
-            assert_eq!(taken, [Some((at_50, 1)), Some((at_50, 3)), None]);
-        }
+        let mut candidates = WakeCandidates::new(4);
+        let step = SimDuration::from_nanos(10);
+        let end = SimTime::from_nanos(1_000);
+        candidates.join(3, SimTime::from_nanos(50), step, end);
+        candidates.join(1, SimTime::from_nanos(30), step, end);
+        // At 45 replica 1 has passed 30 and 40: both are at 50 now.
+        let got = candidates.take_earliest(SimTime::from_nanos(45), |_, _| true);
+        assert_eq!(got, Some((SimTime::from_nanos(50), 1)));
+        let got = candidates.take_earliest(SimTime::from_nanos(45), |_, _| true);
+        assert_eq!(got, Some((SimTime::from_nanos(50), 3)));
+        assert_eq!(
+            candidates.take_earliest(SimTime::from_nanos(45), |_, _| true),
+            None
+        );
     }
 }
