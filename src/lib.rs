@@ -70,6 +70,7 @@ pub mod cli;
 pub mod demand;
 pub mod distribution;
 pub mod engine;
+mod hint;
 pub mod metrics;
 pub mod policy;
 pub mod profile;

@@ -67,19 +67,12 @@ impl RequestSlab {
     /// results, nothing on other architectures).
     #[inline]
     pub fn prefetch(&self, id: RequestId) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(record) = self.records.get(id as usize) {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            let address = (record as *const Request).cast::<i8>();
-            // SAFETY: SSE is part of the x86_64 baseline, and a prefetch is only a hint: it
-            // reads nothing and never faults. The record spans two cache lines.
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(address);
-                _mm_prefetch::<_MM_HINT_T0>(address.wrapping_add(64));
-            }
+            // The record spans two cache lines.
+            let address = (record as *const Request).cast::<u8>();
+            crate::hint::prefetch(address);
+            crate::hint::prefetch(address.wrapping_add(64));
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = id;
     }
 
     pub fn remove(&mut self, id: RequestId) {
