@@ -343,6 +343,10 @@ pub struct Provider {
     /// each deployment's (in transit, queued, running).
     telemetry_period: Option<SimDuration>,
     telemetry: Vec<(u32, u32, u32)>,
+    /// Each deployment's live (in transit, queued, running), updated whenever it changes:
+    /// side by side, a few cache lines that routing reads for every request, where reading
+    /// each deployment's own state missed the L1 cache ~6 times per request (cachegrind).
+    loads: Vec<(u32, u32, u32)>,
     pub metrics: RunMetrics,
 }
 
@@ -492,6 +496,7 @@ impl Provider {
                 .collect(),
             telemetry_period,
             telemetry: vec![(0, 0, 0); scenario.deployments.len()],
+            loads: vec![(0, 0, 0); scenario.deployments.len()],
             route_paths,
             ledger: Ledger::new(&scenario),
             quotas: scenario.tenants.iter().map(QuotaState::new).collect(),
@@ -550,10 +555,8 @@ impl Provider {
                 // Only the candidates are read (not the options beside them): the route
                 // set is met again after many other requests, and is out of cache by then.
                 for candidate in &mut route_set.candidates {
-                    let state = &self.deployments[candidate.deployment];
-                    candidate.in_transit = state.in_transit();
-                    candidate.queued = state.queued();
-                    candidate.running = state.running();
+                    (candidate.in_transit, candidate.queued, candidate.running) =
+                        self.loads[candidate.deployment];
                 }
             }
             Some(_) => {
@@ -675,8 +678,16 @@ impl Provider {
             ..Request::default()
         });
         self.deployments[chosen.deployment].dispatched();
+        self.note_load(chosen.deployment);
         self.tenant_in_flight[tenant_index] += 1;
         context.schedule_in(forward, Event::ReachDeployment { request: id });
+    }
+
+    /// Copies `deployment`'s load into `loads` after it may have changed.
+    #[inline]
+    fn note_load(&mut self, deployment: usize) {
+        let state = &self.deployments[deployment];
+        self.loads[deployment] = (state.in_transit(), state.queued(), state.running());
     }
 
     fn finish_outcomes(&mut self) {
@@ -818,6 +829,7 @@ impl Model for Provider {
                     &mut self.requests,
                     &mut self.outcomes,
                 );
+                self.note_load(deployment);
                 if !self.outcomes.is_empty() {
                     self.finish_outcomes();
                 }
@@ -832,15 +844,14 @@ impl Model for Provider {
                     &mut self.requests,
                     &mut self.outcomes,
                 );
+                self.note_load(deployment as usize);
                 if !self.outcomes.is_empty() {
                     self.finish_outcomes();
                 }
             }
             Event::WarmupEnd => self.metrics.warmup_end(&self.deployments, context.now()),
             Event::TelemetryTick => {
-                for (snapshot, state) in self.telemetry.iter_mut().zip(&self.deployments) {
-                    *snapshot = (state.in_transit(), state.queued(), state.running());
-                }
+                self.telemetry.copy_from_slice(&self.loads);
                 if let Some(period) = self.telemetry_period {
                     let next = context.now() + period;
                     if next <= self.end {
