@@ -21,8 +21,8 @@
 //! ran 6.5% faster. So a value's count is incremented eight records of its histogram later,
 //! its cache line asked for when the value is recorded (`LatencyStats::record`); readers
 //! count the values still pending. That won the 6.5% back in the release build (side by
-//! side, median user-time ratio 0.934 over eight pairs); the profile-guided build gained
-//! little from it.
+//! side, median user-time ratio 0.934 over eight pairs). The profile-guided build for
+//! this processor never had that stall: recording nothing is no faster there (1.027).
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
