@@ -66,12 +66,12 @@ const SIGNIFICANT_DIGITS: u8 = 3;
 /// What three significant digits mean in the crate's layout: 2¹¹ sub-buckets (the least
 /// power of two above 2 × 10³) in bucket 0, the upper half of them in every later bucket.
 const SUB_BUCKET_BITS: u32 = 11;
-/// Values recorded before their count is incremented (see `LatencyStats::record`).
-const PENDING: usize = 8;
 const SUB_BUCKET_HALF: usize = 1 << (SUB_BUCKET_BITS - 1);
 /// Length of the counts array: 41 buckets (values of up to 11 bits, then one more bit
 /// each up to 51 bits, which holds 2⁵⁰), as half-buckets plus bucket 0's lower half.
 const COUNTS_LENGTH: usize = (51 - SUB_BUCKET_BITS as usize + 1 + 1) * SUB_BUCKET_HALF;
+/// Values recorded before their count is incremented (see `LatencyStats::record`).
+const PENDING: usize = 8;
 
 fn empty_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_NS, SIGNIFICANT_DIGITS).expect("valid histogram bounds")
@@ -345,6 +345,14 @@ mod tests {
         assert_eq!(integral.area_at(SimTime::from_nanos(20)), 10 + 25);
     }
 
+    /// A histogram's (value, count) pairs, in value order.
+    fn recorded_pairs(histogram: &Histogram<u64>) -> Vec<(u64, u64)> {
+        histogram
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect()
+    }
+
     /// Recording into our counts and building the crate's histogram from them must give
     /// the histogram that recording into the crate directly gives: every index maps back
     /// to itself, and values across the whole range (bucket edges, zero, beyond the top)
@@ -383,14 +391,8 @@ mod tests {
         }
         let built = ours.histogram();
         assert_eq!(built.len(), direct.len());
-        let direct_counts: Vec<(u64, u64)> = direct
-            .iter_recorded()
-            .map(|v| (v.value_iterated_to(), v.count_at_value()))
-            .collect();
-        let built_counts: Vec<(u64, u64)> = built
-            .iter_recorded()
-            .map(|v| (v.value_iterated_to(), v.count_at_value()))
-            .collect();
+        let direct_counts = recorded_pairs(&direct);
+        let built_counts = recorded_pairs(&built);
         println!(
             "{} values, {} distinct buckets (direct {})",
             values.len(),
@@ -471,14 +473,8 @@ mod tests {
             }
             ours.merge(&other);
             let merged = ours.histogram();
-            let expected: Vec<(u64, u64)> = direct
-                .iter_recorded()
-                .map(|v| (v.value_iterated_to(), v.count_at_value()))
-                .collect();
-            let got: Vec<(u64, u64)> = merged
-                .iter_recorded()
-                .map(|v| (v.value_iterated_to(), v.count_at_value()))
-                .collect();
+            let expected = recorded_pairs(&direct);
+            let got = recorded_pairs(&merged);
             assert_eq!(got, expected, "{recorded} recorded, then merged");
         }
     }
