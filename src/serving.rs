@@ -52,8 +52,7 @@
 //! Serving writes times into the request records and reports terminal outcomes; it knows
 //! nothing of tenants, routing or metrics.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::engine::{Context, SimDuration, SimTime, StreamRng};
 use crate::metrics::TimeIntegral;
@@ -61,8 +60,10 @@ use crate::profile::PrefillWork;
 use crate::request::{RequestId, RequestSlab};
 use crate::scenario::{Batching, Deployment, ServiceModel};
 use crate::simulator::Event;
+use decode_batch::DecodeBatch;
 use wake::WakeCandidates;
 
+mod decode_batch;
 mod wake;
 
 /// How a request left a deployment.
@@ -105,56 +106,6 @@ struct Woken {
     free_slots: u32,
     /// The least key of the candidates that have joined since it was woken.
     earliest_joined: (SimTime, u32),
-}
-
-/// A replica's decode batch: (decode step after which it finishes, request), earliest
-/// first. Each pair is packed into one `u128` (step in the high half), whose order is the
-/// pair's, so that a comparison in the heap is one integer comparison.
-struct DecodeBatch {
-    heap: BinaryHeap<Reverse<u128>>,
-}
-
-impl DecodeBatch {
-    fn with_capacity(capacity: usize) -> Self {
-        DecodeBatch {
-            heap: BinaryHeap::with_capacity(capacity),
-        }
-    }
-
-    fn unpack(key: u128) -> (u64, RequestId) {
-        ((key >> 64) as u64, key as RequestId)
-    }
-
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.heap.is_empty()
-    }
-
-    fn push(&mut self, last_step: u64, id: RequestId) {
-        self.heap
-            .push(Reverse(((last_step as u128) << 64) | id as u128));
-    }
-
-    /// The member that finishes first, and its last step.
-    fn peek(&self) -> Option<(u64, RequestId)> {
-        self.heap.peek().map(|&Reverse(key)| Self::unpack(key))
-    }
-
-    fn pop(&mut self) {
-        self.heap.pop();
-    }
-
-    /// Members in no particular order.
-    fn iter(&self) -> impl Iterator<Item = (u64, RequestId)> + '_ {
-        self.heap.iter().map(|&Reverse(key)| Self::unpack(key))
-    }
-
-    fn remove(&mut self, id: RequestId) {
-        self.heap.retain(|&Reverse(key)| Self::unpack(key).1 != id);
-    }
 }
 
 struct Replica {
