@@ -28,15 +28,16 @@
 //! ~665 at the peak; the scan spends ~860 and ~650: ~10 instructions per row, ~25 more
 //! per passed one, no stale entries to drop and nothing to allocate.
 //!
-//! The scan has no branch that depends on the data: a passed boundary is moved on by one
-//! step with selections, and the rare one still behind after that is finished by a second
-//! pass. Built for a processor with 64-bit vector minimum and comparisons (AVX-512: the
-//! PGO build for this machine), the compiler turns it into vector code. Against the
-//! branchy scan before it (whose `next < now` mispredicted once per passed row), side by
-//! side, PGO builds for this processor, 20-minute runs: peak 0.975 (fourteen pairs; the
-//! other order 1.026), trough 0.901 (twelve pairs; the other order 1.128). The portable
-//! release build, without vector 64-bit comparisons, runs it as scalar selections: trough
-//! 0.938, but peak 1.034 (ten pairs each).
+//! The scan comes in two forms, with the same results. Built for a processor with 64-bit
+//! vector minimum and comparisons (AVX-512: the PGO build for this machine), it has no
+//! branch that depends on the data: a passed boundary is moved on by one step with
+//! selections, which the compiler makes vector code, and the rare one still behind after
+//! that is finished by a second pass. Against the branchy form (whose `next < now`
+//! mispredicts about once per passed row), side by side, PGO builds for this processor,
+//! 20-minute runs: peak 0.975 (fourteen pairs; the other order 1.026), trough 0.901
+//! (twelve pairs; the other order 1.128). Elsewhere (the portable release build) the
+//! selections run one row at a time: trough 0.938 but peak 1.034 (ten pairs each), so the
+//! branchy form stays there.
 
 use crate::engine::{SimDuration, SimTime};
 
@@ -126,12 +127,22 @@ impl WakeCandidates {
     /// Moves every passed boundary to its next one at or after `now_ns` (or its stretch's
     /// end), and returns the earliest boundary and its replica, the lower replica on a tie
     /// (`NONE` if there is no candidate).
-    ///
+    #[inline]
+    fn move_on_and_find_earliest(&mut self, now_ns: u64) -> (u64, usize) {
+        // Without vector 64-bit minimum and comparisons the selections run one row at a
+        // time, and the branchy scan is quicker at busy hours (see the module doc).
+        if cfg!(target_feature = "avx512f") {
+            self.move_on_by_selections(now_ns)
+        } else {
+            self.move_on_by_branches(now_ns)
+        }
+    }
+
     /// One pass moves each passed boundary on by one step, with selections instead of
     /// branches so that the compiler can make it vector code; a boundary still behind after
     /// that (seldom) is finished by a second pass.
     #[inline]
-    fn move_on_and_find_earliest(&mut self, now_ns: u64) -> (u64, usize) {
+    fn move_on_by_selections(&mut self, now_ns: u64) -> (u64, usize) {
         // Slices of one length, so that the loops index them without bounds checks.
         let boundaries = &mut self.boundary_ns[..];
         let steps = &self.step_ns[..boundaries.len()];
@@ -163,6 +174,29 @@ impl WakeCandidates {
             .position(|&boundary| boundary == earliest)
             .unwrap_or(0);
         (earliest, replica)
+    }
+
+    /// One pass, a passed boundary moved on where it is met, the earliest kept as it goes
+    /// (strictly earlier only: on a tie the lower replica, met first, stays).
+    #[inline]
+    fn move_on_by_branches(&mut self, now_ns: u64) -> (u64, usize) {
+        let boundaries = &mut self.boundary_ns[..];
+        let steps = &self.step_ns[..boundaries.len()];
+        let ends = &self.end_ns[..boundaries.len()];
+        let mut earliest = NONE;
+        let mut earliest_replica = 0;
+        for index in 0..boundaries.len() {
+            let mut next = boundaries[index];
+            if next < now_ns {
+                next = next_boundary(next, steps[index], ends[index], now_ns);
+                boundaries[index] = next;
+            }
+            if next < earliest {
+                earliest = next;
+                earliest_replica = index;
+            }
+        }
+        (earliest, earliest_replica)
     }
 }
 
@@ -289,6 +323,62 @@ mod tests {
             }
         }
         (taken, passed, capped)
+    }
+
+    /// Both forms of the scan move the same boundaries to the same places and find the
+    /// same earliest, ties, stretch ends, steps of zero and rows many steps behind included.
+    #[test]
+    fn both_forms_of_the_scan_agree() {
+        let mut rng = crate::engine::RngStreams::new(11).stream("wake-scan-forms-test", 0);
+        let mut next = || rand::Rng::next_u64(&mut rng);
+        let (mut behind_many, mut ties) = (0, 0);
+        for round in 0..20_000 {
+            let replicas = 1 + (next() % 70) as usize;
+            let mut candidates = WakeCandidates::new(replicas);
+            let now = 1_000_000 + next() % 1_000;
+            for replica in 0..replicas {
+                if next() % 5 == 0 {
+                    continue; // not a candidate
+                }
+                // Boundaries a little behind, far behind or ahead, on a coarse grid so
+                // that ties happen; some steps of zero, some ends before the next step.
+                let boundary = now - 2_000 + (next() % 40) * 100;
+                let step = [0, 50, 100, 300, 7][(next() % 5) as usize];
+                let end = boundary + next() % 5_000;
+                candidates.join(
+                    replica as u32,
+                    SimTime::from_nanos(boundary),
+                    SimDuration::from_nanos(step),
+                    SimTime::from_nanos(end),
+                );
+                behind_many += usize::from(step > 0 && boundary + step < now);
+            }
+            let mut by_branches = WakeCandidates::new(replicas);
+            by_branches.boundary_ns.clone_from(&candidates.boundary_ns);
+            by_branches.step_ns.clone_from(&candidates.step_ns);
+            by_branches.end_ns.clone_from(&candidates.end_ns);
+            let selected = candidates.move_on_by_selections(now);
+            let branched = by_branches.move_on_by_branches(now);
+            assert_eq!(
+                selected, branched,
+                "round {round}: earliest (boundary, replica)"
+            );
+            assert_eq!(
+                candidates.boundary_ns, by_branches.boundary_ns,
+                "round {round}: boundaries after the scan"
+            );
+            ties += usize::from(
+                selected.0 != NONE
+                    && candidates
+                        .boundary_ns
+                        .iter()
+                        .filter(|&&b| b == selected.0)
+                        .count()
+                        > 1,
+            );
+        }
+        println!("{behind_many} rows more than a step behind, {ties} scans with a tie");
+        assert!(behind_many > 10_000 && ties > 1_000);
     }
 
     /// Equal boundaries go to the lower replica, whichever joined first.
