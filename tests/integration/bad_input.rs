@@ -384,7 +384,8 @@ fn missing_file_is_an_input_error() {
 #[test]
 fn unwritable_output_directory_is_an_input_error() {
     // A regular file where the output directory should be.
-    let blocker = temp_dir("unwritable").join("a-file");
+    let directory = temp_dir("unwritable");
+    let blocker = directory.join("a-file");
     std::fs::write(&blocker, b"not a directory").unwrap();
     let scenario = scenarios_dir().join("mmc.toml");
     let target = blocker.join("out");
@@ -405,13 +406,14 @@ fn unwritable_output_directory_is_an_input_error() {
 #[test]
 fn bad_strategy_on_the_command_line_is_refused() {
     let scenario = scenarios_dir().join("mmc.toml");
+    let out = temp_dir("strategy");
     let output = strait(&[
         "run",
         scenario.to_str().unwrap(),
         "--strategy",
         "teleport",
         "--out",
-        temp_dir("strategy").to_str().unwrap(),
+        out.to_str().unwrap(),
     ]);
     let message = stderr(&output);
     println!("strategy: {}", message.trim());

@@ -20,21 +20,67 @@ pub fn simulate(scenario: Scenario) -> RunOutput {
     run(scenario, &spec).unwrap_or_else(|error| panic!("run failed: {error}"))
 }
 
-/// A fresh, empty directory under the system temp dir, unique per call.
-pub fn temp_dir(label: &str) -> PathBuf {
+/// A fresh, empty directory under the system temp dir, unique per call. It is removed
+/// when dropped, unless the test is failing (then it stays, to be looked at).
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub fn temp_dir(label: &str) -> TempDir {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("strait-test-{}-{label}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
+    TempDir(dir)
 }
 
-/// Writes `text` to `name` inside a fresh temp dir and returns its path.
-pub fn write_temp(name: &str, text: &str) -> PathBuf {
-    let path = temp_dir("scenario").join(name);
+/// A file in a fresh temp dir of its own, removed with it.
+pub struct TempFile {
+    path: PathBuf,
+    _dir: TempDir,
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for TempFile {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Writes `text` to `name` inside a fresh temp dir and returns the file.
+pub fn write_temp(name: &str, text: &str) -> TempFile {
+    let dir = temp_dir("scenario");
+    let path = dir.join(name);
     std::fs::write(&path, text).expect("write temp scenario");
-    path
+    TempFile { path, _dir: dir }
 }
 
 /// Runs the `strait` binary with `args`.

@@ -1,7 +1,7 @@
 //! Reproducibility: the same scenario and seed give byte-identical output files; another
 //! seed gives different ones.
 
-use crate::common::{scenarios_dir, stderr, strait, temp_dir};
+use crate::common::{TempDir, scenarios_dir, stderr, strait, temp_dir};
 
 const DETERMINISTIC_FILES: [&str; 5] = [
     "summary.json",
@@ -11,7 +11,7 @@ const DETERMINISTIC_FILES: [&str; 5] = [
     "timeseries.csv",
 ];
 
-fn run_quickstart(extra: &[&str]) -> std::path::PathBuf {
+fn run_quickstart(extra: &[&str]) -> TempDir {
     let out = temp_dir("determinism");
     let scenario = scenarios_dir().join("quickstart.toml");
     let mut args = vec![

@@ -3,9 +3,9 @@
 //! `max_batch / step(max_batch)` tokens per second, and the KV cache bounds admission and
 //! preempts exactly as specified, with and without jumps over decode steps.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::common::{scenario, simulate, temp_dir};
+use crate::common::{TempFile, scenario, simulate, write_temp};
 use strait::profile::library;
 use strait::report::Summary;
 use strait::routing::StrategySpec;
@@ -14,14 +14,12 @@ use strait::scenario::{FieldPath, ServiceModel};
 use strait::simulator::{RunOptions, RunOutput, run_with};
 
 /// A plain trace (`time_s,input_tokens,output_tokens`) in a fresh directory.
-fn plain_trace(rows: &[(f64, u32, u32)]) -> PathBuf {
+fn plain_trace(rows: &[(f64, u32, u32)]) -> TempFile {
     let mut text = String::from("time_s,input_tokens,output_tokens\n");
     for (time, input, output) in rows {
         text.push_str(&format!("{time},{input},{output}\n"));
     }
-    let path = temp_dir("trace").join("trace.csv");
-    std::fs::write(&path, text).expect("write trace");
-    path
+    write_temp("trace.csv", &text)
 }
 
 /// One region, one replica serving `service` (a TOML fragment of the deployment), demand

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{scenario, simulate, stderr, strait, temp_dir};
+use crate::common::{scenario, simulate, stderr, strait, temp_dir, write_temp};
 
 const AZURE_CONV_ROWS: u64 = 19_366;
 const AZURE_CONV_INPUT_TOKENS: u64 = 22_361_870;
@@ -109,12 +109,10 @@ fn speed_up_offset_and_scale_reshape_the_replay() {
 fn looping_repeats_the_trace_one_period_apart() {
     // Rows at 0, 1 and 2 s: the loop period is the span plus one mean gap, 3 s, so arrivals
     // fall on every whole second; 9.5 s hold 10 of them.
-    let path = temp_dir("loop").join("three.csv");
-    std::fs::write(
-        &path,
+    let path = write_temp(
+        "three.csv",
         "time_s,input_tokens,output_tokens\n0,5,1\n1,6,2\n2,7,3\n",
-    )
-    .unwrap();
+    );
     let text = replay_scenario("9.5s", &trace_field(&path, "plain", ", loop = true"));
     let tenant = &simulate(scenario(&text)).metrics.tenants[0];
     println!(
@@ -128,16 +126,14 @@ fn looping_repeats_the_trace_one_period_apart() {
 
 #[test]
 fn mooncake_traces_replay_with_their_lengths() {
-    let path = temp_dir("mooncake").join("trace.jsonl");
-    std::fs::write(
-        &path,
+    let path = write_temp(
+        "trace.jsonl",
         concat!(
             "{\"timestamp\": 0, \"input_length\": 6758, \"output_length\": 500, \"hash_ids\": [0, 1, 2]}\n",
             "{\"timestamp\": 1500, \"input_length\": 100, \"output_length\": 20, \"hash_ids\": [3]}\n",
             "{\"timestamp\": 1500, \"input_length\": 42, \"output_length\": 7, \"hash_ids\": []}\n",
         ),
-    )
-    .unwrap();
+    );
     let text = replay_scenario("10s", &trace_field(&path, "mooncake", ""));
     let tenant = &simulate(scenario(&text)).metrics.tenants[0];
     assert_eq!(
