@@ -32,7 +32,7 @@
 //! vector minimum and comparisons (AVX-512: the PGO build for this machine), it has no
 //! branch that depends on the data: a passed boundary is moved on by one step with
 //! selections, which the compiler makes vector code, and the rare one still behind after
-//! that is finished by a second pass. Against the branchy form (whose `next < now`
+//! that is finished by the branchy form. Against that form alone (whose `next < now`
 //! mispredicts about once per passed row), side by side, PGO builds for this processor,
 //! 20-minute runs: peak 0.975 (fourteen pairs; the other order 1.026), trough 0.901
 //! (twelve pairs; the other order 1.128). Elsewhere (the portable release build) the
@@ -124,6 +124,16 @@ impl WakeCandidates {
 }
 
 impl WakeCandidates {
+    /// The rows' boundaries, steps and ends, as slices of one length, so that the scans
+    /// index them without bounds checks.
+    #[inline]
+    fn rows(&mut self) -> (&mut [u64], &[u64], &[u64]) {
+        let boundaries = &mut self.boundary_ns[..];
+        let steps = &self.step_ns[..boundaries.len()];
+        let ends = &self.end_ns[..boundaries.len()];
+        (boundaries, steps, ends)
+    }
+
     /// Moves every passed boundary to its next one at or after `now_ns` (or its stretch's
     /// end), and returns the earliest boundary and its replica, the lower replica on a tie
     /// (`NONE` if there is no candidate).
@@ -139,14 +149,11 @@ impl WakeCandidates {
     }
 
     /// One pass moves each passed boundary on by one step, with selections instead of
-    /// branches so that the compiler can make it vector code; a boundary still behind after
-    /// that (seldom) is finished by a second pass.
+    /// branches so that the compiler can make it vector code; if a boundary is still
+    /// behind after that (seldom), the branchy scan finishes the job.
     #[inline]
     fn move_on_by_selections(&mut self, now_ns: u64) -> (u64, usize) {
-        // Slices of one length, so that the loops index them without bounds checks.
-        let boundaries = &mut self.boundary_ns[..];
-        let steps = &self.step_ns[..boundaries.len()];
-        let ends = &self.end_ns[..boundaries.len()];
+        let (boundaries, steps, ends) = self.rows();
         let mut earliest = NONE;
         let mut behind = false;
         for index in 0..boundaries.len() {
@@ -159,17 +166,10 @@ impl WakeCandidates {
             earliest = earliest.min(next);
         }
         if behind {
-            earliest = NONE;
-            for index in 0..boundaries.len() {
-                let mut next = boundaries[index];
-                if next < now_ns {
-                    next = next_boundary(next, steps[index], ends[index], now_ns);
-                    boundaries[index] = next;
-                }
-                earliest = earliest.min(next);
-            }
+            return self.move_on_by_branches(now_ns);
         }
-        let replica = boundaries
+        let replica = self
+            .boundary_ns
             .iter()
             .position(|&boundary| boundary == earliest)
             .unwrap_or(0);
@@ -180,9 +180,7 @@ impl WakeCandidates {
     /// (strictly earlier only: on a tie the lower replica, met first, stays).
     #[inline]
     fn move_on_by_branches(&mut self, now_ns: u64) -> (u64, usize) {
-        let boundaries = &mut self.boundary_ns[..];
-        let steps = &self.step_ns[..boundaries.len()];
-        let ends = &self.end_ns[..boundaries.len()];
+        let (boundaries, steps, ends) = self.rows();
         let mut earliest = NONE;
         let mut earliest_replica = 0;
         for index in 0..boundaries.len() {
