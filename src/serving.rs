@@ -286,8 +286,7 @@ impl DeploymentState {
         let now = context.now();
         self.arrivals += 1;
         self.in_transit -= 1;
-        let record = requests.get_mut(request);
-        record.arrived_at_deployment = now;
+        let record = requests.get(request);
         if record.input_tokens as u64 + record.output_tokens as u64 > self.kv_capacity {
             // It could never finish even alone on a replica.
             self.dropped += 1;
@@ -353,7 +352,7 @@ impl DeploymentState {
         let head_need = match self.queue.front() {
             Some(&head) if self.kv_capacity != u64::MAX => {
                 let record = requests.get(head);
-                let patient = record.tokens_done > 0 || record.deadline == SimTime::MAX;
+                let patient = record.tokens_done > 0 || requests.deadline(head) == SimTime::MAX;
                 patient.then_some(record.input_tokens as u64 + record.tokens_done as u64 + 1)
             }
             _ => None,
@@ -434,12 +433,12 @@ impl DeploymentState {
         let mut completed = 0u32;
         if let ServiceModel::Plain(_) = self.service {
             for &id in &state.prefilling {
+                let deadline = requests.deadline(id);
                 let record = requests.get_mut(id);
                 record.tokens_done = 1;
                 record.first_token_at = now;
-                record.last_token_at = now;
                 finished += 1;
-                if now + record.return_latency > record.deadline {
+                if now + record.return_latency > deadline {
                     // The client gave up before the response could reach it.
                     self.timed_out += 1;
                     outcomes.push(Outcome::TimedOut(id));
@@ -471,7 +470,6 @@ impl DeploymentState {
                     decoding.pop();
                     let record = requests.get_mut(id);
                     record.tokens_done = record.output_tokens;
-                    record.last_token_at = now;
                     *kv_used -= record.input_tokens as u64 + record.output_tokens as u64;
                     self.output_tokens += record.output_tokens as u64;
                     outcomes.push(Outcome::Completed(id));
@@ -484,17 +482,19 @@ impl DeploymentState {
             let mut still_prefilling = 0;
             for position in 0..prefilling.len() {
                 let id = prefilling[position];
-                let record = requests.get_mut(id);
+                let record = requests.get(id);
                 if record.prefill_done < record.input_tokens + record.tokens_done {
                     prefilling[still_prefilling] = id; // more chunks to go
                     still_prefilling += 1;
                     continue;
                 }
+                let first_token = record.tokens_done == 0;
+                let gave_up = first_token && now + record.return_latency > requests.deadline(id);
+                let record = requests.get_mut(id);
                 record.tokens_done += 1;
-                record.last_token_at = now;
-                if record.tokens_done == 1 {
+                if first_token {
                     record.first_token_at = now;
-                    if now + record.return_latency > record.deadline {
+                    if gave_up {
                         // The client gave up before this first token could reach it.
                         *kv_used -= record.input_tokens as u64 + 1;
                         self.timed_out += 1;
@@ -616,8 +616,9 @@ impl DeploymentState {
             let Some(&id) = self.queue.front() else {
                 break;
             };
+            let gave_up = requests.get(id).tokens_done == 0 && now >= requests.deadline(id);
             let record = requests.get_mut(id);
-            if record.tokens_done == 0 && now >= record.deadline {
+            if gave_up {
                 self.queue.pop_front();
                 self.timed_out += 1;
                 outcomes.push(Outcome::TimedOut(id));
@@ -759,7 +760,7 @@ impl DeploymentState {
         for &id in &state.prefilling {
             let record = requests.get(id);
             let leaves = record.tokens_done + 1 >= record.output_tokens
-                || (record.tokens_done == 0 && end + record.return_latency > record.deadline);
+                || (record.tokens_done == 0 && end + record.return_latency > requests.deadline(id));
             if leaves {
                 return None;
             }
@@ -767,7 +768,6 @@ impl DeploymentState {
         for &id in &state.prefilling {
             let record = requests.get_mut(id);
             record.tokens_done += 1;
-            record.last_token_at = end;
             if record.tokens_done == 1 {
                 record.first_token_at = end;
             }

@@ -23,7 +23,7 @@ use crate::demand::TenantDemand;
 use crate::engine::{
     Context, EventOrder, Model, RngStreams, SimDuration, SimTime, Simulation, StreamRng,
 };
-use crate::request::{Request, RequestId, RequestSlab};
+use crate::request::{Request, RequestId, RequestSlab, Route};
 use crate::routing::{Candidate, HubSet, RequestView, Strategy, StrategySpec};
 use crate::scenario::{Scenario, SiteIndex};
 use crate::serving::{DeploymentState, Outcome};
@@ -152,8 +152,8 @@ struct RouteOption {
     hubs: HubSet,
     /// Σ transit price of the path's links, USD per GB.
     usd_per_gb: f64,
-    /// The path's number in `Provider::route_paths`.
-    global_path: u32,
+    /// Its number among every route (`Request::route`, `Provider::route_paths`).
+    route: u32,
 }
 
 /// What a router estimates from a deployment's configuration (see [`Candidate`]).
@@ -336,7 +336,7 @@ pub struct Provider {
     /// Random streams of each site's screening (used at hubs that screen).
     screening_rngs: Vec<StreamRng>,
     tenant_in_flight: Vec<u32>,
-    /// The links of every path a request may take (`RouteOption::global_path`).
+    /// The links of every route a request may take (`RouteOption::route`).
     route_paths: Vec<Vec<usize>>,
     ledger: Ledger,
     /// With a telemetry delay: how often routers get a snapshot, and the last snapshot of
@@ -422,7 +422,8 @@ impl Provider {
             &hubs,
         );
 
-        let mut route_paths = Vec::new();
+        // Every route a request may take, with its path's links, numbered in this order.
+        let mut numbered_routes = Vec::new();
         let route_choices = scenario
             .tenants
             .iter()
@@ -442,7 +443,7 @@ impl Provider {
                             &scenario,
                             &paths,
                             &hubs,
-                            &mut route_paths,
+                            &mut numbered_routes,
                             tenant_index,
                             ingress,
                             model,
@@ -452,6 +453,8 @@ impl Provider {
             })
             .collect();
 
+        let (routes, route_paths): (Vec<Route>, Vec<Vec<usize>>) =
+            numbered_routes.into_iter().unzip();
         let demand = scenario
             .tenants
             .iter()
@@ -490,7 +493,7 @@ impl Provider {
             route_choices,
             strategy: strategy_box,
             link_jitter_rngs,
-            requests: RequestSlab::default(),
+            requests: RequestSlab::new(routes),
             estimates: (0..scenario.deployments.len())
                 .map(|index| DeploymentEstimate::new(&scenario, index))
                 .collect(),
@@ -604,7 +607,7 @@ impl Provider {
             return;
         };
         let chosen = route_set.candidates[position];
-        let global_path = route_set.options[position].global_path;
+        let route = route_set.options[position].route;
         let path = &self.paths.options(attributes.ingress, chosen.deployment)[chosen.path as usize];
         // Hubs on the way screen the request: time, cost, and perhaps a refusal there.
         let mut screening_delay = SimDuration::ZERO;
@@ -661,20 +664,13 @@ impl Provider {
         let forward = cursor.saturating_since(now);
         self.ledger
             .carry(tenant_index, &path.links, attributes.input_tokens);
-        let deadline = match tenant.timeout {
-            Some(timeout) => now + timeout,
-            None => SimTime::MAX,
-        };
         let id = self.requests.insert(Request {
-            tenant: tenant_index as u32,
-            deployment: chosen.deployment as u32,
+            route,
             input_tokens: attributes.input_tokens,
             output_tokens: attributes.output_tokens,
             created: now,
-            deadline,
             forward_latency: forward,
             return_latency: backward,
-            path: global_path,
             ..Request::default()
         });
         self.deployments[chosen.deployment].dispatched();
@@ -690,27 +686,32 @@ impl Provider {
         self.loads[deployment] = (state.in_transit(), state.queued(), state.running());
     }
 
-    fn finish_outcomes(&mut self) {
+    /// Books the requests that ended now: completed (their last token was produced now),
+    /// dropped or timed out.
+    fn finish_outcomes(&mut self, now: SimTime) {
         for outcome in self.outcomes.drain(..) {
             let id = match outcome {
                 Outcome::Completed(id) | Outcome::Dropped(id) | Outcome::TimedOut(id) => id,
             };
-            // Read in place: the record is 104 bytes, and a copy per outcome showed.
+            // Read in place: a copy per outcome showed when records were 104 bytes.
             let record = self.requests.get(id);
-            let tenant = &self.scenario.tenants[record.tenant as usize];
-            self.tenant_in_flight[record.tenant as usize] -= 1;
+            let route = *self.requests.route_of(record);
+            let tenant_index = route.tenant as usize;
+            self.tenant_in_flight[tenant_index] -= 1;
             match outcome {
                 Outcome::Completed(_) => {
-                    self.metrics.completed(record, tenant, self.warmup);
-                    self.ledger.completed(&self.scenario, record);
+                    let tenant = &self.scenario.tenants[tenant_index];
+                    self.metrics
+                        .completed(record, &route, tenant, now, self.warmup);
+                    self.ledger.completed(&self.scenario, record, &route);
                     self.ledger.carry(
-                        record.tenant as usize,
-                        &self.route_paths[record.path as usize],
+                        tenant_index,
+                        &self.route_paths[record.route as usize],
                         record.output_tokens,
                     );
                 }
-                Outcome::Dropped(_) => self.metrics.dropped(record, self.warmup),
-                Outcome::TimedOut(_) => self.metrics.timed_out(record, self.warmup),
+                Outcome::Dropped(_) => self.metrics.dropped(record, tenant_index, self.warmup),
+                Outcome::TimedOut(_) => self.metrics.timed_out(record, tenant_index, self.warmup),
             }
             self.requests.remove(id);
         }
@@ -740,7 +741,7 @@ fn route_choices_for(
     scenario: &Scenario,
     paths: &PathCache,
     hubs: &[SiteIndex],
-    route_paths: &mut Vec<Vec<usize>>,
+    numbered_routes: &mut Vec<(Route, Vec<usize>)>,
     tenant: usize,
     ingress: SiteIndex,
     model: usize,
@@ -783,14 +784,19 @@ fn route_choices_for(
                     .iter()
                     .map(|&link| scenario.links[link].usd_per_gb)
                     .sum(),
-                global_path: route_paths.len() as u32,
+                route: numbered_routes.len() as u32,
             };
             every_path.push(option);
             if first_allowed {
                 shortest_paths.push(option);
             }
             first_allowed = false;
-            route_paths.push(path.links.clone());
+            let route = Route {
+                tenant: tenant as u32,
+                deployment: index as u32,
+                timeout: scenario.tenants[tenant].timeout,
+            };
+            numbered_routes.push((route, path.links.clone()));
         }
     }
     RouteChoices {
@@ -822,7 +828,10 @@ impl Model for Provider {
         match event {
             Event::Arrival { tenant } => self.handle_arrival(tenant as usize, context),
             Event::ReachDeployment { request } => {
-                let deployment = self.requests.get(request).deployment as usize;
+                let deployment = self
+                    .requests
+                    .route_of(self.requests.get(request))
+                    .deployment as usize;
                 self.deployments[deployment].arrive(
                     request,
                     context,
@@ -831,7 +840,7 @@ impl Model for Provider {
                 );
                 self.note_load(deployment);
                 if !self.outcomes.is_empty() {
-                    self.finish_outcomes();
+                    self.finish_outcomes(context.now());
                 }
             }
             Event::ReplicaDone {
@@ -846,7 +855,7 @@ impl Model for Provider {
                 );
                 self.note_load(deployment as usize);
                 if !self.outcomes.is_empty() {
-                    self.finish_outcomes();
+                    self.finish_outcomes(context.now());
                 }
             }
             Event::WarmupEnd => self.metrics.warmup_end(&self.deployments, context.now()),

@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::metrics::round6;
-use crate::request::Request;
+use crate::request::{Request, Route};
 use crate::scenario::Scenario;
 
 /// What the run recorded; priced at the end.
@@ -108,9 +108,9 @@ impl Ledger {
     }
 
     /// A request completed: it pays for its tokens, and its deployment served them.
-    pub fn completed(&mut self, scenario: &Scenario, request: &Request) {
-        let tenant = request.tenant as usize;
-        let deployment = request.deployment as usize;
+    pub fn completed(&mut self, scenario: &Scenario, request: &Request, route: &Route) {
+        let tenant = route.tenant as usize;
+        let deployment = route.deployment as usize;
         let model = &scenario.models[scenario.deployments[deployment].model];
         let list_price = request.input_tokens as f64 * model.usd_per_m_input / 1e6
             + request.output_tokens as f64 * model.usd_per_m_output / 1e6;

@@ -5,7 +5,7 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::LatencyStats;
-use crate::request::{Request, RequestSlab};
+use crate::request::{Request, RequestSlab, Route};
 use crate::scenario::{Scenario, Slo, Tenant};
 use crate::serving::DeploymentState;
 
@@ -286,44 +286,52 @@ impl RunMetrics {
         }
     }
 
-    pub fn dropped(&mut self, request: &Request, warmup: SimTime) {
-        let metrics = &mut self.tenants[request.tenant as usize];
+    pub fn dropped(&mut self, request: &Request, tenant: usize, warmup: SimTime) {
+        let metrics = &mut self.tenants[tenant];
         metrics.dropped += 1;
         if request.created >= warmup {
             metrics.slo_judged += 1;
         }
     }
 
-    pub fn timed_out(&mut self, request: &Request, warmup: SimTime) {
-        let metrics = &mut self.tenants[request.tenant as usize];
+    pub fn timed_out(&mut self, request: &Request, tenant: usize, warmup: SimTime) {
+        let metrics = &mut self.tenants[tenant];
         metrics.timed_out += 1;
         if request.created >= warmup {
             metrics.slo_judged += 1;
         }
     }
 
-    pub fn completed(&mut self, request: &Request, tenant: &Tenant, warmup: SimTime) {
-        let metrics = &mut self.tenants[request.tenant as usize];
+    /// `request`, taking `route` for `tenant`, completed at `now` (its last token).
+    pub fn completed(
+        &mut self,
+        request: &Request,
+        route: &Route,
+        tenant: &Tenant,
+        now: SimTime,
+        warmup: SimTime,
+    ) {
+        let metrics = &mut self.tenants[route.tenant as usize];
         metrics.completed += 1;
         metrics.interval_completed += 1;
         if request.created < warmup {
             return;
         }
         let ttft = (request.first_token_at + request.return_latency) - request.created;
-        let e2e = (request.last_token_at + request.return_latency) - request.created;
-        let queue_wait = request.service_start - request.arrived_at_deployment;
+        let e2e = (now + request.return_latency) - request.created;
+        let queue_wait = request.service_start - request.arrived_at_deployment();
         let network = request.forward_latency + request.return_latency;
         metrics.ttft.record(ttft);
         metrics.e2e.record(e2e);
         metrics.queue_wait.record(queue_wait);
-        let interval_wait = &mut self.interval_waits[request.deployment as usize];
+        let interval_wait = &mut self.interval_waits[route.deployment as usize];
         interval_wait.0 += queue_wait.as_nanos() as u128;
         interval_wait.1 += 1;
         metrics.network.record(network);
         // Only streamed answers have a time per output token: a plain station delivers its
         // answer at once (one "token"), whatever output_tokens says.
         let tpot = (request.tokens_done > 1).then(|| {
-            let decode = request.last_token_at - request.first_token_at;
+            let decode = now - request.first_token_at;
             SimDuration::from_nanos(decode.as_nanos() / (request.tokens_done as u64 - 1))
         });
         if let Some(tpot) = tpot {
@@ -428,10 +436,11 @@ impl RunMetrics {
                 queue_wait_ci95_ns: batch_means_ci95(&self.wait_batches[index]),
             };
         }
-        for request in requests.live_requests() {
-            let metrics = &mut self.tenants[request.tenant as usize];
+        for (id, request) in requests.live_requests() {
+            let tenant = requests.route_of(request).tenant as usize;
+            let metrics = &mut self.tenants[tenant];
             let judged = request.created >= warmup;
-            if !first_token_by(request, end) && request.deadline <= end {
+            if !first_token_by(request, end) && requests.deadline(id) <= end {
                 // Its client gave up before the end (it still waits in a queue or crosses
                 // the network): it timed out, whatever the servers still think.
                 metrics.timed_out += 1;
@@ -441,7 +450,7 @@ impl RunMetrics {
             metrics.in_flight += 1;
             // An unfinished request has already missed its SLO if it has run past a target
             // it can no longer meet; otherwise it is not judged.
-            if judged && missed_already(request, &tenants[request.tenant as usize].slo, end) {
+            if judged && missed_already(request, &tenants[tenant].slo, end) {
                 metrics.slo_judged += 1;
             }
         }
