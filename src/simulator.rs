@@ -27,7 +27,7 @@ use crate::request::{Request, RequestId, RequestSlab, Route};
 use crate::routing::{Candidate, HubSet, RequestView, Strategy, StrategySpec};
 use crate::scenario::{Scenario, SiteIndex};
 use crate::serving::{DeploymentState, Outcome};
-use crate::topology::{PathCache, Topology};
+use crate::topology::{Path, PathCache, Topology};
 pub use economics::{Economics, Ledger};
 
 pub use metrics::{RunMetrics, TenantMetrics, TimeseriesRow};
@@ -140,6 +140,14 @@ pub const REJECT_CONCURRENCY: usize = 2;
 pub const REJECT_SCREENING: usize = 3;
 /// Reason `POLICY_REASONS_FROM + rule` is `policy:<rule id>`.
 pub const POLICY_REASONS_FROM: usize = 4;
+
+/// What an arrival reads of the route it takes, in one table by route number: the path
+/// (a copy of `PathCache`'s, which is reached through three vectors, each a likely cache
+/// miss per request) and the positions of the hubs on it that screen.
+struct RouteWay {
+    path: Path,
+    screening_positions: Box<[usize]>,
+}
 
 /// One (deployment, path) a request may take.
 #[derive(Clone, Copy, Debug)]
@@ -320,7 +328,6 @@ pub struct Provider {
     /// The engine timer of tenant 0's next arrival; tenant `t` uses `first_arrival_timer + t`.
     first_arrival_timer: u32,
     deployments: Vec<DeploymentState>,
-    paths: PathCache,
     /// `route_choices[tenant][ingress position × tenant's model count + model position]`:
     /// sized by what each tenant uses, not by every site and model in the scenario.
     route_choices: Vec<Vec<RouteChoices>>,
@@ -336,8 +343,8 @@ pub struct Provider {
     /// Random streams of each site's screening (used at hubs that screen).
     screening_rngs: Vec<StreamRng>,
     tenant_in_flight: Vec<u32>,
-    /// The links of every route a request may take (`RouteOption::route`).
-    route_paths: Vec<Vec<usize>>,
+    /// The way of every route a request may take (`RouteOption::route`).
+    route_ways: Vec<RouteWay>,
     ledger: Ledger,
     /// With a telemetry delay: how often routers get a snapshot, and the last snapshot of
     /// each deployment's (in transit, queued, running).
@@ -453,8 +460,7 @@ impl Provider {
             })
             .collect();
 
-        let (routes, route_paths): (Vec<Route>, Vec<Vec<usize>>) =
-            numbered_routes.into_iter().unzip();
+        let (routes, route_ways): (Vec<Route>, Vec<RouteWay>) = numbered_routes.into_iter().unzip();
         let demand = scenario
             .tenants
             .iter()
@@ -489,7 +495,6 @@ impl Provider {
             demand,
             first_arrival_timer: next_timer,
             deployments,
-            paths,
             route_choices,
             strategy: strategy_box,
             link_jitter_rngs,
@@ -500,7 +505,7 @@ impl Provider {
             telemetry_period,
             telemetry: vec![(0, 0, 0); scenario.deployments.len()],
             loads: vec![(0, 0, 0); scenario.deployments.len()],
-            route_paths,
+            route_ways,
             ledger: Ledger::new(&scenario),
             quotas: scenario.tenants.iter().map(QuotaState::new).collect(),
             link_free_at: vec![[SimTime::ZERO; 2]; scenario.links.len()],
@@ -608,11 +613,11 @@ impl Provider {
         };
         let chosen = route_set.candidates[position];
         let route = route_set.options[position].route;
-        let path = &self.paths.options(attributes.ingress, chosen.deployment)[chosen.path as usize];
+        let way = &self.route_ways[route as usize];
+        let path = &way.path;
         // Hubs on the way screen the request: time, cost, and perhaps a refusal there.
         let mut screening_delay = SimDuration::ZERO;
-        let transit_end = path.sites.len().saturating_sub(1);
-        for position in 1..transit_end {
+        for &position in &way.screening_positions {
             let site = path.sites[position];
             let Some(screening) = &self.scenario.sites[site].screening else {
                 continue;
@@ -703,10 +708,10 @@ impl Provider {
                     let tenant = &self.scenario.tenants[tenant_index];
                     self.metrics
                         .completed(record, &route, tenant, now, self.warmup);
-                    self.ledger.completed(&self.scenario, record, &route);
+                    self.ledger.completed(record, &route);
                     self.ledger.carry(
                         tenant_index,
-                        &self.route_paths[record.route as usize],
+                        &self.route_ways[record.route as usize].path.links,
                         record.output_tokens,
                     );
                 }
@@ -741,7 +746,7 @@ fn route_choices_for(
     scenario: &Scenario,
     paths: &PathCache,
     hubs: &[SiteIndex],
-    numbered_routes: &mut Vec<(Route, Vec<usize>)>,
+    numbered_routes: &mut Vec<(Route, RouteWay)>,
     tenant: usize,
     ingress: SiteIndex,
     model: usize,
@@ -796,7 +801,13 @@ fn route_choices_for(
                 deployment: index as u32,
                 timeout: scenario.tenants[tenant].timeout,
             };
-            numbered_routes.push((route, path.links.clone()));
+            let way = RouteWay {
+                path: path.clone(),
+                screening_positions: (1..path.sites.len().saturating_sub(1))
+                    .filter(|&position| scenario.sites[path.sites[position]].screening.is_some())
+                    .collect(),
+            };
+            numbered_routes.push((route, way));
         }
     }
     RouteChoices {

@@ -54,6 +54,11 @@ pub struct Ledger {
     /// Input + output tokens completed, `[tenant × deployments + deployment]`.
     served_tokens: Vec<u64>,
     deployments: usize,
+    /// Each deployment's model's list prices (USD per million input, output tokens) and
+    /// each tenant's share of list price paid (1 − discount): read per completion, so
+    /// kept side by side rather than read from the scenario's larger records.
+    deployment_prices: Vec<(f64, f64)>,
+    tenant_pays: Vec<f64>,
 }
 
 impl Ledger {
@@ -67,6 +72,19 @@ impl Ledger {
             site_screened: vec![0; scenario.sites.len()],
             served_tokens: vec![0; scenario.tenants.len() * scenario.deployments.len()],
             deployments: scenario.deployments.len(),
+            deployment_prices: scenario
+                .deployments
+                .iter()
+                .map(|deployment| {
+                    let model = &scenario.models[deployment.model];
+                    (model.usd_per_m_input, model.usd_per_m_output)
+                })
+                .collect(),
+            tenant_pays: scenario
+                .tenants
+                .iter()
+                .map(|tenant| 1.0 - tenant.discount)
+                .collect(),
         }
     }
 
@@ -108,13 +126,13 @@ impl Ledger {
     }
 
     /// A request completed: it pays for its tokens, and its deployment served them.
-    pub fn completed(&mut self, scenario: &Scenario, request: &Request, route: &Route) {
+    pub fn completed(&mut self, request: &Request, route: &Route) {
         let tenant = route.tenant as usize;
         let deployment = route.deployment as usize;
-        let model = &scenario.models[scenario.deployments[deployment].model];
-        let list_price = request.input_tokens as f64 * model.usd_per_m_input / 1e6
-            + request.output_tokens as f64 * model.usd_per_m_output / 1e6;
-        self.tenant_revenue_usd[tenant] += list_price * (1.0 - scenario.tenants[tenant].discount);
+        let (usd_per_m_input, usd_per_m_output) = self.deployment_prices[deployment];
+        let list_price = request.input_tokens as f64 * usd_per_m_input / 1e6
+            + request.output_tokens as f64 * usd_per_m_output / 1e6;
+        self.tenant_revenue_usd[tenant] += list_price * self.tenant_pays[tenant];
         self.served_tokens[tenant * self.deployments + deployment] +=
             request.input_tokens as u64 + request.output_tokens as u64;
     }
