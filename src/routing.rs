@@ -77,8 +77,9 @@ impl HubSet {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Candidate {
     pub deployment: DeploymentIndex,
-    /// The path's number among this route's paths (what the simulator sends the request on).
-    pub path: u32,
+    /// The route's number: the way (deployment and path) the simulator sends the request
+    /// on when this candidate is picked.
+    pub route: u32,
     /// Hubs the path passes through.
     pub hubs: HubSet,
     /// One-way latency of the path from the request's ingress, without jitter.
@@ -336,7 +337,7 @@ pub(crate) mod test_support {
     ) -> Candidate {
         Candidate {
             deployment,
-            path: 0,
+            route: 0,
             hubs: super::HubSet::default(),
             network_latency: SimDuration::from_millis(millis),
             in_transit: 0,

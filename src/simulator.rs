@@ -153,8 +153,6 @@ struct RouteWay {
 #[derive(Clone, Copy, Debug)]
 struct RouteOption {
     deployment: u32,
-    /// Position among the paths from the ingress to the deployment (`PathCache::options`).
-    path: u32,
     /// One-way latency of the path, without jitter.
     latency: SimDuration,
     hubs: HubSet,
@@ -298,7 +296,7 @@ impl RouteSet {
                 let spec = &scenario.deployments[option.deployment as usize];
                 Candidate {
                     deployment: option.deployment as usize,
-                    path: option.path,
+                    route: option.route,
                     hubs: option.hubs,
                     network_latency: option.latency,
                     in_transit: 0,
@@ -612,7 +610,8 @@ impl Provider {
             return;
         };
         let chosen = route_set.candidates[position];
-        let route = route_set.options[position].route;
+        // From the candidate, not its option: the options are out of cache by now.
+        let route = chosen.route;
         let way = &self.route_ways[route as usize];
         let path = &way.path;
         // Hubs on the way screen the request: time, cost, and perhaps a refusal there.
@@ -763,7 +762,7 @@ fn route_choices_for(
             continue;
         }
         let mut first_allowed = true;
-        for (position, path) in options.iter().enumerate() {
+        for path in options {
             // Policy decides per path: `require_via` allows some paths and not others.
             if let Some(rule) =
                 crate::policy::denying_rule(scenario, tenant, model, deployment.site, &path.sites)
@@ -781,7 +780,6 @@ fn route_choices_for(
             }
             let option = RouteOption {
                 deployment: index as u32,
-                path: position as u32,
                 latency: path.latency,
                 hubs: passed,
                 usd_per_gb: path

@@ -87,11 +87,11 @@ mod tests {
         // The same deployment on two paths with the same estimate: the first listed.
         let same = [
             Candidate {
-                path: 1,
+                route: 1,
                 ..candidate(2, 30, 0, 0, 1)
             },
             Candidate {
-                path: 0,
+                route: 0,
                 ..candidate(2, 30, 0, 0, 1)
             },
         ];

@@ -92,8 +92,8 @@ mod tests {
         Weighted::new(RngStreams::new(seed).stream("routing", 0))
     }
 
-    fn weighing(c: Candidate, weight: f64, path: u32) -> Candidate {
-        Candidate { weight, path, ..c }
+    fn weighing(c: Candidate, weight: f64, route: u32) -> Candidate {
+        Candidate { weight, route, ..c }
     }
 
     #[test]
