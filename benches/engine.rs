@@ -142,7 +142,7 @@ fn routing_decision(c: &mut Criterion) {
             running: (deployment as u32 * 53) % 64,
             replicas: 1 + deployment as u32 % 8,
             max_batch: 64,
-            path: 0,
+            route: 0,
             hubs: strait::routing::HubSet::default(),
             queue_wait_estimate: strait::engine::SimDuration::from_micros(
                 (deployment as u64 * 131) % 997,
