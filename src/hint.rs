@@ -14,3 +14,14 @@ pub fn prefetch<T>(address: *const T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = address;
 }
+
+/// Asks the CPU to bring every cache line of `value` into cache (a hint).
+#[inline]
+pub fn prefetch_all<T>(value: &T) {
+    let address = (value as *const T).cast::<u8>();
+    let mut offset = 0;
+    while offset < std::mem::size_of::<T>() {
+        prefetch(address.wrapping_add(offset));
+        offset += 64;
+    }
+}

@@ -38,8 +38,9 @@ pub enum Event {
     /// The tenant's next request leaves its ingress (each tenant's next one is on its own
     /// engine timer, after the replicas').
     Arrival { tenant: u32 },
-    /// A request reaches its deployment after crossing the network.
-    ReachDeployment { request: RequestId },
+    /// A request reaches its deployment after crossing the network. (The deployment is in
+    /// its route too; carried here so the hint before the event can fetch its state.)
+    ReachDeployment { request: RequestId, deployment: u32 },
     /// A replica's service or iteration ends (each replica's is on its own engine timer,
     /// moved earlier when an arrival wakes the replica at a step boundary).
     ReplicaDone { deployment: u32, replica: u32 },
@@ -680,7 +681,13 @@ impl Provider {
         self.deployments[chosen.deployment].dispatched();
         self.note_load(chosen.deployment);
         self.tenant_in_flight[tenant_index] += 1;
-        context.schedule_in(forward, Event::ReachDeployment { request: id });
+        context.schedule_in(
+            forward,
+            Event::ReachDeployment {
+                request: id,
+                deployment: chosen.deployment as u32,
+            },
+        );
     }
 
     /// Copies `deployment`'s load into `loads` after it may have changed.
@@ -820,7 +827,15 @@ impl Model for Provider {
 
     fn prefetch(&self, next: &Event) {
         match *next {
-            Event::ReachDeployment { request } => self.requests.prefetch(request),
+            Event::ReachDeployment {
+                request,
+                deployment,
+            } => {
+                self.requests.prefetch(request);
+                if let Some(state) = self.deployments.get(deployment as usize) {
+                    crate::hint::prefetch_all(state);
+                }
+            }
             Event::ReplicaDone {
                 deployment,
                 replica,
@@ -836,11 +851,11 @@ impl Model for Provider {
     fn handle(&mut self, event: Event, context: &mut Context<Event>) {
         match event {
             Event::Arrival { tenant } => self.handle_arrival(tenant as usize, context),
-            Event::ReachDeployment { request } => {
-                let deployment = self
-                    .requests
-                    .route_of(self.requests.get(request))
-                    .deployment as usize;
+            Event::ReachDeployment {
+                request,
+                deployment,
+            } => {
+                let deployment = deployment as usize;
                 self.deployments[deployment].arrive(
                     request,
                     context,
