@@ -22,9 +22,10 @@ pub struct Route {
 /// Serving touches a request's record at a handful of events far apart in time (arrival at
 /// the deployment, admission, first token, last token), so each touch is a likely cache
 /// miss; one aligned line per record instead of 104 bytes over two or three made the
-/// bench-day peak ~3% quicker (PGO build, side by side). What can be worked out is not stored: the route gives the tenant, the
-/// deployment and the deadline; arrival at the deployment is `created + forward_latency`;
-/// the last token of a completed request is produced when it completes.
+/// bench-day peak ~3% quicker (PGO build, side by side). What can be worked out is not
+/// stored: the route gives the tenant, the deployment and the deadline; arrival at the
+/// deployment is `created + forward_latency`; the last token of a completed request is
+/// produced when it completes.
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(align(64))]
 pub struct Request {

@@ -159,7 +159,7 @@ struct RouteOption {
     hubs: HubSet,
     /// Σ transit price of the path's links, USD per GB.
     usd_per_gb: f64,
-    /// Its number among every route (`Request::route`, `Provider::route_paths`).
+    /// Its number among every route (`Request::route`, `Provider::route_ways`).
     route: u32,
 }
 
@@ -428,7 +428,7 @@ impl Provider {
             &hubs,
         );
 
-        // Every route a request may take, with its path's links, numbered in this order.
+        // Every route a request may take, with its way, numbered in this order.
         let mut numbered_routes = Vec::new();
         let route_choices = scenario
             .tenants
