@@ -20,6 +20,7 @@ mod metrics;
 use rand::RngExt;
 
 use crate::demand::TenantDemand;
+use crate::distribution::TimeDistribution;
 use crate::engine::{
     Context, EventOrder, Model, RngStreams, SimDuration, SimTime, Simulation, StreamRng,
 };
@@ -148,6 +149,20 @@ pub const POLICY_REASONS_FROM: usize = 4;
 struct RouteWay {
     path: Path,
     screening_positions: Box<[usize]>,
+}
+
+/// What a request crossing a link reads and draws, one record of two aligned cache lines
+/// per link: the scenario's `Link` (120 bytes) holds these among fields the run never
+/// reads, and the jitter streams were an array of their own.
+#[repr(align(64))]
+struct LinkCrossing {
+    latency: SimDuration,
+    bandwidth_bits_per_s: Option<f64>,
+    /// `Link::ends.0`: a crossing from it goes in direction 0.
+    first_end: SiteIndex,
+    jitter: Option<TimeDistribution>,
+    /// The link's own random stream for its jitter.
+    jitter_rng: StreamRng,
 }
 
 /// One (deployment, path) a request may take.
@@ -331,7 +346,7 @@ pub struct Provider {
     /// sized by what each tenant uses, not by every site and model in the scenario.
     route_choices: Vec<Vec<RouteChoices>>,
     strategy: Box<dyn Strategy>,
-    link_jitter_rngs: Vec<StreamRng>,
+    link_crossings: Vec<LinkCrossing>,
     requests: RequestSlab,
     outcomes: Vec<Outcome>,
     estimates: Vec<DeploymentEstimate>,
@@ -484,8 +499,17 @@ impl Provider {
                 )
             })
             .collect();
-        let link_jitter_rngs = (0..scenario.links.len())
-            .map(|index| streams.stream("link-jitter", index as u64))
+        let link_crossings = scenario
+            .links
+            .iter()
+            .enumerate()
+            .map(|(index, link)| LinkCrossing {
+                latency: link.latency,
+                bandwidth_bits_per_s: link.bandwidth_bits_per_s,
+                first_end: link.ends.0,
+                jitter: link.jitter.clone(),
+                jitter_rng: streams.stream("link-jitter", index as u64),
+            })
             .collect();
         let metrics = RunMetrics::new(&scenario);
         Ok(Provider {
@@ -496,7 +520,7 @@ impl Provider {
             deployments,
             route_choices,
             strategy: strategy_box,
-            link_jitter_rngs,
+            link_crossings,
             requests: RequestSlab::new(routes),
             estimates: (0..scenario.deployments.len())
                 .map(|index| DeploymentEstimate::new(&scenario, index))
@@ -649,9 +673,9 @@ impl Provider {
         let mut cursor = now + screening_delay;
         let mut backward = path.latency;
         for (position, &link) in path.links.iter().enumerate() {
-            let spec = &self.scenario.links[link];
-            if let Some(bandwidth) = spec.bandwidth_bits_per_s {
-                let direction = usize::from(spec.ends.0 != path.sites[position]);
+            let crossing = &mut self.link_crossings[link];
+            if let Some(bandwidth) = crossing.bandwidth_bits_per_s {
+                let direction = usize::from(crossing.first_end != path.sites[position]);
                 let free_at = &mut self.link_free_at[link][direction];
                 let start = cursor.max(*free_at);
                 let sending = SimDuration::from_secs_f64(prompt_bits / bandwidth);
@@ -659,10 +683,10 @@ impl Provider {
                 *free_at = start + sending;
                 cursor = start + sending;
             }
-            cursor += spec.latency;
-            if let Some(jitter) = &spec.jitter {
-                cursor += jitter.sample(&mut self.link_jitter_rngs[link]);
-                backward += jitter.sample(&mut self.link_jitter_rngs[link]);
+            cursor += crossing.latency;
+            if let Some(jitter) = &crossing.jitter {
+                cursor += jitter.sample(&mut crossing.jitter_rng);
+                backward += jitter.sample(&mut crossing.jitter_rng);
             }
             self.metrics.link_requests[link] += 1;
         }
