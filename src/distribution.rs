@@ -8,6 +8,7 @@ use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use crate::engine::{SimDuration, StreamRng};
 
+mod exp_rounded;
 pub mod presets;
 
 /// The standard normal quantile at 0.99: a lognormal with median `m` and 99th percentile `p`
@@ -68,6 +69,14 @@ impl LognormalSampler {
         let z: f64 = <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng);
         (self.mu + self.sigma * z).exp()
     }
+
+    /// `round_to_u64(self.sample(rng))`, bit for bit, mostly without libm's `exp` (see
+    /// `exp_rounded`): every use of a lognormal draw rounds it to a whole number.
+    #[inline]
+    pub fn sample_rounded(&self, rng: &mut StreamRng) -> u64 {
+        let z: f64 = <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng);
+        exp_rounded::round_exp_to_u64(self.mu + self.sigma * z)
+    }
 }
 
 /// A distribution of time spans.
@@ -117,7 +126,7 @@ impl TimeDistribution {
             }
             TimeDistribution::Deterministic { value } => *value,
             TimeDistribution::Lognormal { sampler, .. } => {
-                SimDuration::from_nanos(round_to_u64(sampler.sample(rng)))
+                SimDuration::from_nanos(sampler.sample_rounded(rng))
             }
             TimeDistribution::Uniform { min, max } => {
                 SimDuration::from_nanos(rng.random_range(min.as_nanos()..=max.as_nanos()))
@@ -237,7 +246,7 @@ impl TokenDistribution {
             TokenDistribution::Fixed { value } => *value,
             TokenDistribution::Uniform { min, max } => rng.random_range(*min..=*max),
             TokenDistribution::Lognormal { sampler, .. } => {
-                (round_to_u64(sampler.sample(rng)).min(MAX_TOKENS as u64) as u32).max(1)
+                (sampler.sample_rounded(rng).min(MAX_TOKENS as u64) as u32).max(1)
             }
             TokenDistribution::Empirical { values } => values[rng.random_range(0..values.len())],
             TokenDistribution::Quantiles { table, .. } => {
