@@ -43,6 +43,9 @@ use crate::scenario::Scenario;
 #[derive(Clone, Debug)]
 pub struct Ledger {
     bytes_per_token: f64,
+    /// `bytes_per_token` when it is a whole number (4 by default), for exact integer
+    /// products (see `carry`).
+    whole_bytes_per_token: Option<u64>,
     /// Bytes each tenant's requests carried on each link (both directions),
     /// `[tenant × links + link]`: whole numbers, summed exactly; priced at the end.
     tenant_link_bytes: Vec<u64>,
@@ -61,10 +64,19 @@ pub struct Ledger {
     tenant_pays: Vec<f64>,
 }
 
+/// `bytes_per_token` as an integer if it is a whole number no larger than 2²¹ (validation
+/// caps it at 10⁶; checked here too, since `Ledger::carry`'s exactness needs it).
+fn whole_bytes_per_token(bytes_per_token: f64) -> Option<u64> {
+    (bytes_per_token.fract() == 0.0 && (0.0..=2f64.powi(21)).contains(&bytes_per_token))
+        .then_some(bytes_per_token as u64)
+}
+
 impl Ledger {
     pub fn new(scenario: &Scenario) -> Self {
+        let bytes_per_token = scenario.run.bytes_per_token;
         Ledger {
-            bytes_per_token: scenario.run.bytes_per_token,
+            bytes_per_token,
+            whole_bytes_per_token: whole_bytes_per_token(bytes_per_token),
             tenant_link_bytes: vec![0; scenario.tenants.len() * scenario.links.len()],
             links: scenario.links.len(),
             tenant_revenue_usd: vec![0.0; scenario.tenants.len()],
@@ -89,8 +101,16 @@ impl Ledger {
     }
 
     /// `tokens` cross every link of `path` for `tenant`.
+    ///
+    /// Bytes are `tokens × bytes_per_token` rounded to the nearest whole byte. With whole
+    /// bytes per token (at most 2²¹) the product of integers is the same number: below
+    /// 2³² × 2²¹ = 2⁵³ every integer is an `f64`, so the float product is exact and its
+    /// rounding changes nothing; the integer one skips two conversions and the rounding.
     pub fn carry(&mut self, tenant: usize, path: &[usize], tokens: u32) {
-        let bytes = crate::engine::round_half_away_u64(tokens as f64 * self.bytes_per_token);
+        let bytes = match self.whole_bytes_per_token {
+            Some(whole) => tokens as u64 * whole,
+            None => crate::engine::round_half_away_u64(tokens as f64 * self.bytes_per_token),
+        };
         let tenant_links = &mut self.tenant_link_bytes[tenant * self.links..][..self.links];
         for &link in path {
             tenant_links[link] += bytes;
@@ -334,6 +354,42 @@ impl Economics {
                     )
                 })
                 .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::round_half_away_u64;
+
+    /// The integer product `carry` uses with whole bytes per token is the rounded float
+    /// product, at the extremes of both factors and in between.
+    #[test]
+    fn whole_bytes_per_token_multiply_exactly() {
+        for bytes_per_token in [0.0, 1.0, 4.0, 7.0, 1e6, 2f64.powi(21)] {
+            let whole = whole_bytes_per_token(bytes_per_token)
+                .unwrap_or_else(|| panic!("{bytes_per_token} is whole"));
+            let mut tokens = 0xFFFF_FFFFu32;
+            let mut checked = 0;
+            loop {
+                let expected = round_half_away_u64(tokens as f64 * bytes_per_token);
+                let actual = tokens as u64 * whole;
+                assert_eq!(
+                    actual, expected,
+                    "{tokens} tokens × {bytes_per_token} bytes: integer vs rounded float"
+                );
+                checked += 1;
+                if tokens == 0 {
+                    break;
+                }
+                // Down through every scale to 0 (by 0.1%, then by one below 1,000).
+                tokens = (tokens as u64 * 999 / 1000) as u32;
+            }
+            assert!(checked > 15_000, "{checked} token counts checked");
+        }
+        for not_whole in [0.5, 3.7, 2f64.powi(21) + 1.0, -4.0, f64::NAN] {
+            assert_eq!(whole_bytes_per_token(not_whole), None, "{not_whole}");
         }
     }
 }
