@@ -363,6 +363,9 @@ pub struct Provider {
     /// With a telemetry delay: how often routers get a snapshot, and the last snapshot of
     /// each deployment's (in transit, queued, running).
     telemetry_period: Option<SimDuration>,
+    /// Whether a request that crosses no network reaches its deployment in the same event
+    /// as its departure (always, but in the step-by-step reference mode).
+    reach_at_once: bool,
     telemetry: Vec<(u32, u32, u32)>,
     /// Each deployment's live (in transit, queued, running), updated whenever it changes:
     /// side by side, a few cache lines that routing reads for every request, where reading
@@ -526,6 +529,7 @@ impl Provider {
                 .map(|index| DeploymentEstimate::new(&scenario, index))
                 .collect(),
             telemetry_period,
+            reach_at_once: !options.step_by_step,
             telemetry: vec![(0, 0, 0); scenario.deployments.len()],
             loads: vec![(0, 0, 0); scenario.deployments.len()],
             route_ways,
@@ -705,13 +709,44 @@ impl Provider {
         self.deployments[chosen.deployment].dispatched();
         self.note_load(chosen.deployment);
         self.tenant_in_flight[tenant_index] += 1;
-        context.schedule_in(
-            forward,
-            Event::ReachDeployment {
-                request: id,
-                deployment: chosen.deployment as u32,
-            },
+        if forward == SimDuration::ZERO && self.reach_at_once {
+            // No network to cross (an M/M/c station, a deployment at the ingress): the
+            // request reaches its deployment now, and its event would be the very next one
+            // — rank 0 comes first at an instant, and no other event of rank 0 at this
+            // instant is left, as they all ran before this arrival. Handled here, it is the
+            // same step without a trip through the queue (on the M/M/c scenario, one event
+            // in three; the step-by-step reference mode keeps the event, and the fidelity
+            // tests, whose tenants enter at the deployment's region, compare both).
+            self.reach_deployment(id, chosen.deployment, context);
+        } else {
+            context.schedule_in(
+                forward,
+                Event::ReachDeployment {
+                    request: id,
+                    deployment: chosen.deployment as u32,
+                },
+            );
+        }
+    }
+
+    /// Request `request` reaches `deployment` now.
+    #[inline]
+    fn reach_deployment(
+        &mut self,
+        request: RequestId,
+        deployment: usize,
+        context: &mut Context<Event>,
+    ) {
+        self.deployments[deployment].arrive(
+            request,
+            context,
+            &mut self.requests,
+            &mut self.outcomes,
         );
+        self.note_load(deployment);
+        if !self.outcomes.is_empty() {
+            self.finish_outcomes(context.now());
+        }
     }
 
     /// Copies `deployment`'s load into `loads` after it may have changed.
@@ -878,19 +913,7 @@ impl Model for Provider {
             Event::ReachDeployment {
                 request,
                 deployment,
-            } => {
-                let deployment = deployment as usize;
-                self.deployments[deployment].arrive(
-                    request,
-                    context,
-                    &mut self.requests,
-                    &mut self.outcomes,
-                );
-                self.note_load(deployment);
-                if !self.outcomes.is_empty() {
-                    self.finish_outcomes(context.now());
-                }
-            }
+            } => self.reach_deployment(request, deployment as usize, context),
             Event::ReplicaDone {
                 deployment,
                 replica,
@@ -940,8 +963,10 @@ pub fn run(scenario: Scenario, strategy: &StrategySpec) -> Result<RunOutput, Str
 /// How the simulation is carried out; results do not depend on it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunOptions {
-    /// Process every LLM decode step as an event instead of jumping over steps while a
-    /// batch's membership is unchanged. Slower; the results are the same (a test checks).
+    /// The reference mode: every LLM decode step is an event, instead of jumping over
+    /// steps while a batch's membership is unchanged, and so is every request's arrival at
+    /// its deployment, instead of handling one that crosses no network with its
+    /// departure. Slower; the results are the same (tests compare both, figure for figure).
     pub step_by_step: bool,
 }
 
