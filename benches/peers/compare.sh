@@ -4,7 +4,7 @@
 #
 #   bash benches/peers/compare.sh [--rate 90] [--mean-service-ms 100] [--servers 10]
 #       [--duration-s 18000] [--warmup-s 600] [--simpy-duration-s SECONDS] [--seed 1]
-#       [--no-build] [--no-floor]
+#       [--no-build] [--no-floor] [--pgo]
 #
 # Defaults: lambda = 90/s, mean service 100 ms (mu = 10/s), c = 10 (rho = 0.9, Erlang C
 # Wq = 66.87 ms), 5 simulated hours = about 1.62 M requests for every simulator. SimPy takes
@@ -12,6 +12,10 @@
 # --simpy-duration-s. The fair measure is requests per wall-second (the wall-time ratio is
 # printed only when both ran the same duration). The floor loop runs as many requests as
 # strait generated.
+#
+# strait is the plain release build (`cargo build --release`), or with --pgo the profile-guided
+# build for this processor (`scripts/build-pgo`, about 4 minutes; target/pgo/strait), the one
+# the README recommends for long runs. Results are the same; only the speed differs.
 #
 # Wall times: strait's is its simulation only (timing.json; reading the scenario and writing
 # the output are excluded), SimPy's is env.run only, the floor's is whatever it reports. The
@@ -31,8 +35,9 @@ simpy_duration_s=""
 seed=1
 build=1
 floor=1
+pgo=0
 
-usage() { sed -n '2,18p' "$here/compare.sh" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$here/compare.sh" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --rate|--mean-service-ms|--servers|--duration-s|--warmup-s|--simpy-duration-s|--seed)
@@ -46,6 +51,7 @@ while [ $# -gt 0 ]; do
         --seed) seed="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
         --no-floor) floor=0; shift ;;
+        --pgo) pgo=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "compare.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -57,11 +63,19 @@ trap 'rm -rf "$tmp"' EXIT
 
 bash "$here/install.sh"
 
-if [ "$build" -eq 1 ]; then
-    echo "building strait (cargo build --release) ..." >&2
-    cargo build --release --quiet
+if [ "$pgo" -eq 1 ]; then
+    if [ "$build" -eq 1 ]; then
+        echo "building strait (scripts/build-pgo) ..." >&2
+        "$root/scripts/build-pgo" >/dev/null
+    fi
+    strait="$root/target/pgo/strait"
+else
+    if [ "$build" -eq 1 ]; then
+        echo "building strait (cargo build --release) ..." >&2
+        cargo build --release --quiet
+    fi
+    strait="$root/target/release/strait"
 fi
-strait="$root/target/release/strait"
 if [ ! -x "$strait" ]; then
     echo "compare.sh: $strait not found; run without --no-build" >&2
     exit 1
