@@ -80,7 +80,7 @@ impl LognormalSampler {
 }
 
 /// A distribution of time spans.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub enum TimeDistribution {
     /// Memoryless, with this mean (an M in Kendall's notation).
     Exponential {

@@ -54,6 +54,7 @@
 
 use std::collections::VecDeque;
 
+use crate::distribution::TimeDistribution;
 use crate::engine::{Context, SimDuration, SimTime, StreamRng};
 use crate::metrics::TimeIntegral;
 use crate::profile::PrefillWork;
@@ -334,7 +335,9 @@ impl DeploymentState {
         {
             self.start_iteration(replica, context, requests, outcomes);
         }
-        if !self.queue.is_empty() && !self.woken_takes_queue() {
+        // A plain replica takes the queue's head only when its service ends: it has no
+        // step boundary to be woken at (it never joins the wake-up candidates).
+        if self.kv_tracked && !self.queue.is_empty() && !self.woken_takes_queue() {
             self.wake_one(context, requests);
         }
     }
@@ -590,6 +593,10 @@ impl DeploymentState {
         requests: &mut RequestSlab,
         outcomes: &mut Vec<Outcome>,
     ) {
+        if let ServiceModel::Plain(service) = &self.service {
+            let service = *service;
+            return self.start_service(replica, service, context, requests, outcomes);
+        }
         let now = context.now();
         // The running batch's next step needs a cache slot per member: preempt until it fits.
         let mut preempted = false;
@@ -752,6 +759,64 @@ impl DeploymentState {
         if (preempted || kv_blocked || head_changed) && !self.queue.is_empty() {
             self.wake_one(context, requests);
         }
+    }
+
+    /// `start_iteration` for a plain station: the free `replica` takes the head of the
+    /// queue (passing over requests whose client has given up) for a sampled service time,
+    /// or becomes idle. The same state changes as the general iteration with a batch of
+    /// one, no KV cache and no token budget, without walking through them: on the M/M/c
+    /// scenario this runs once per request.
+    fn start_service(
+        &mut self,
+        replica: u32,
+        service: TimeDistribution,
+        context: &mut Context<Event>,
+        requests: &mut RequestSlab,
+        outcomes: &mut Vec<Outcome>,
+    ) {
+        let now = context.now();
+        let state = &mut self.replicas[replica as usize];
+        debug_assert!(state.prefilling.is_empty() && state.decoding.is_empty());
+        while let Some(id) = self.queue.pop_front() {
+            // Plain requests wait only before their service, with no token produced.
+            if now >= requests.deadline(id) {
+                self.timed_out += 1;
+                outcomes.push(Outcome::TimedOut(id));
+                continue;
+            }
+            let record = requests.get_mut(id);
+            record.service_start = now;
+            self.admissions = self.admissions.wrapping_add(1);
+            record.admission = self.admissions;
+            record.prefill_done = record.input_tokens;
+            state.prefilling.push(id);
+            self.resident += 1;
+            break;
+        }
+        self.queue_length.set(now, self.queue.len() as u64);
+        self.resident_requests.set(now, self.resident as u64);
+        if state.prefilling.is_empty() {
+            if state.busy {
+                state.busy = false;
+                self.busy_replicas.set(now, self.busy_replicas.level() - 1);
+            }
+            self.idle.push(replica);
+            return;
+        }
+        let duration = service.sample(&mut self.rng);
+        if !state.busy {
+            state.busy = true;
+            self.busy_replicas.set(now, self.busy_replicas.level() + 1);
+        }
+        self.note_next_records(replica);
+        context.set_timer(
+            self.first_timer + replica,
+            now + duration,
+            Event::ReplicaDone {
+                deployment: self.index,
+                replica,
+            },
+        );
     }
 
     /// Settles now what the end of a prefill-first prefill starting now will do, and plans

@@ -510,7 +510,7 @@ impl Provider {
                 latency: link.latency,
                 bandwidth_bits_per_s: link.bandwidth_bits_per_s,
                 first_end: link.ends.0,
-                jitter: link.jitter.clone(),
+                jitter: link.jitter,
                 jitter_rng: streams.stream("link-jitter", index as u64),
             })
             .collect();
