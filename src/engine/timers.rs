@@ -83,6 +83,8 @@ const NEAR: u32 = OVERFLOW + 1;
 const SCANNED: u32 = OVERFLOW + 2;
 /// Timer numbers below this, and no others set so far: few timers, scanned.
 const SCANNED_BELOW: usize = 32;
+// `Timers::occupied_words` has a bit per word of the buckets' bitmap.
+const _: () = assert!(LEVELS * BUCKETS / 64 <= u32::BITS as usize);
 /// Children per node of the near heap.
 const ARITY: usize = 4;
 
@@ -152,6 +154,9 @@ pub struct Timers<E> {
     heads: Vec<u32>,
     /// A bit per occupied bucket, by place (level by level).
     occupied: [u64; LEVELS * BUCKETS / 64],
+    /// A bit per word of `occupied` that is not zero: the first occupied bucket is found
+    /// with two bit scans, with no loop whose exit a branch predictor must guess.
+    occupied_words: u32,
     /// No timer is earlier than this; the levels' windows are the cursor's.
     cursor_ns: u64,
     /// The earliest timer by (time, rank, number), or `NONE`: the near heap's first when
@@ -177,6 +182,7 @@ impl<E> Default for Timers<E> {
             near: Vec::new(),
             heads: vec![NONE; LEVELS * BUCKETS + 1],
             occupied: [0; LEVELS * BUCKETS / 64],
+            occupied_words: 0,
             cursor_ns: 0,
             earliest: NONE,
             earliest_key: (u64::MAX, u64::MAX),
@@ -479,11 +485,14 @@ impl<E> Timers<E> {
             return;
         }
         let bit = 1u64 << (place % 64);
-        let word = &mut self.occupied[place as usize / 64];
+        let word_index = place / 64;
+        let word = &mut self.occupied[word_index as usize];
         if occupied {
             *word |= bit;
+            self.occupied_words |= 1 << word_index;
         } else {
             *word &= !bit;
+            self.occupied_words &= !(u32::from(*word == 0) << word_index);
         }
     }
 
@@ -519,11 +528,11 @@ impl<E> Timers<E> {
         }
         // Levels' bitmaps are consecutive: the first set bit is the first occupied bucket
         // of the first occupied level.
-        for (word_index, &word) in self.occupied.iter().enumerate() {
-            if word != 0 {
-                let place = word_index * 64 + word.trailing_zeros() as usize;
-                return self.earliest_in(place);
-            }
+        if self.occupied_words != 0 {
+            let word_index = self.occupied_words.trailing_zeros() as usize;
+            let word = self.occupied[word_index];
+            let place = word_index * 64 + word.trailing_zeros() as usize;
+            return self.earliest_in(place);
         }
         self.earliest_in(OVERFLOW as usize)
     }
