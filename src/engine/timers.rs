@@ -458,9 +458,13 @@ impl<E> Timers<E> {
         slot.place = place;
         slot.previous = NONE;
         slot.next = head;
-        if head != NONE {
-            self.slots[head as usize].previous = timer;
-        }
+        // The old head, if any, now follows this timer. Whether the bucket was empty is
+        // data: the write is redirected (to this timer's own `previous`, NONE already)
+        // rather than branched around.
+        let has_head = head != NONE;
+        let follower = std::hint::select_unpredictable(has_head, head, timer);
+        self.slots[follower as usize].previous =
+            std::hint::select_unpredictable(has_head, timer, NONE);
         self.heads[place as usize] = timer;
         self.mark_occupied(place, true);
     }
@@ -481,9 +485,15 @@ impl<E> Timers<E> {
         } else {
             self.slots[previous as usize].next = next;
         }
-        if next != NONE {
-            self.slots[next as usize].previous = previous;
-        }
+        // As in `link`: without a next timer, the write goes to this timer's own slot, which
+        // is leaving the list (whoever takes it out sets its place and links anew).
+        let has_next = next != NONE;
+        let follower = std::hint::select_unpredictable(has_next, next, timer);
+        self.slots[follower as usize].previous = std::hint::select_unpredictable(
+            has_next,
+            previous,
+            self.slots[timer as usize].previous,
+        );
     }
 
     /// Sets or clears a bucket's bit in its level's bitmap (the overflow list has none).
