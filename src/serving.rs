@@ -726,31 +726,7 @@ impl DeploymentState {
             ),
             other => other,
         };
-        let state = &mut self.replicas[replica as usize];
-        match duration {
-            Some(duration) => {
-                if !state.busy {
-                    state.busy = true;
-                    self.busy_replicas.set(now, self.busy_replicas.level() + 1);
-                }
-                self.note_next_records(replica);
-                context.set_timer(
-                    self.first_timer + replica,
-                    now + duration,
-                    Event::ReplicaDone {
-                        deployment: self.index,
-                        replica,
-                    },
-                );
-            }
-            None => {
-                if state.busy {
-                    state.busy = false;
-                    self.busy_replicas.set(now, self.busy_replicas.level() - 1);
-                }
-                self.idle.push(replica);
-            }
-        }
+        self.run_or_idle(replica, duration, context);
         // This replica could not take the head of the queue (its cache is full), put a
         // preempted request there, or, with a finite cache, admitted the old head so that
         // a new one waits (which another replica may fit where the old one did not):
@@ -795,28 +771,48 @@ impl DeploymentState {
         }
         self.queue_length.set(now, self.queue.len() as u64);
         self.resident_requests.set(now, self.resident as u64);
-        if state.prefilling.is_empty() {
-            if state.busy {
-                state.busy = false;
-                self.busy_replicas.set(now, self.busy_replicas.level() - 1);
+        let duration = if state.prefilling.is_empty() {
+            None
+        } else {
+            Some(service.sample(&mut self.rng))
+        };
+        self.run_or_idle(replica, duration, context);
+    }
+
+    /// Runs `replica`'s service or iteration for `duration` on its timer, or (`None`) marks it
+    /// idle, keeping the count of busy replicas.
+    fn run_or_idle(
+        &mut self,
+        replica: u32,
+        duration: Option<SimDuration>,
+        context: &mut Context<Event>,
+    ) {
+        let now = context.now();
+        let state = &mut self.replicas[replica as usize];
+        match duration {
+            Some(duration) => {
+                if !state.busy {
+                    state.busy = true;
+                    self.busy_replicas.set(now, self.busy_replicas.level() + 1);
+                }
+                self.note_next_records(replica);
+                context.set_timer(
+                    self.first_timer + replica,
+                    now + duration,
+                    Event::ReplicaDone {
+                        deployment: self.index,
+                        replica,
+                    },
+                );
             }
-            self.idle.push(replica);
-            return;
+            None => {
+                if state.busy {
+                    state.busy = false;
+                    self.busy_replicas.set(now, self.busy_replicas.level() - 1);
+                }
+                self.idle.push(replica);
+            }
         }
-        let duration = service.sample(&mut self.rng);
-        if !state.busy {
-            state.busy = true;
-            self.busy_replicas.set(now, self.busy_replicas.level() + 1);
-        }
-        self.note_next_records(replica);
-        context.set_timer(
-            self.first_timer + replica,
-            now + duration,
-            Event::ReplicaDone {
-                deployment: self.index,
-                replica,
-            },
-        );
     }
 
     /// Settles now what the end of a prefill-first prefill starting now will do, and plans
