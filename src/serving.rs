@@ -337,7 +337,8 @@ impl DeploymentState {
         }
         // A plain replica takes the queue's head only when its service ends: it has no
         // step boundary to be woken at (it never joins the wake-up candidates).
-        if self.kv_tracked && !self.queue.is_empty() && !self.woken_takes_queue() {
+        let has_step_boundaries = matches!(self.service, ServiceModel::Llm(_));
+        if has_step_boundaries && !self.queue.is_empty() && !self.woken_takes_queue() {
             self.wake_one(context, requests);
         }
     }
