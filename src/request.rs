@@ -65,6 +65,9 @@ pub struct RequestSlab {
     records: Vec<Request>,
     free: Vec<RequestId>,
     routes: Vec<Route>,
+    /// Whether any route has a timeout: if none does, no client ever gives up, and
+    /// `deadline` reads neither the record nor its route.
+    any_timeout: bool,
     /// Whether each record is in use, to catch a request freed twice (debug builds only).
     #[cfg(debug_assertions)]
     in_use: Vec<bool>,
@@ -75,6 +78,7 @@ impl RequestSlab {
         RequestSlab {
             records: Vec::new(),
             free: Vec::new(),
+            any_timeout: routes.iter().any(|route| route.timeout.is_some()),
             routes,
             #[cfg(debug_assertions)]
             in_use: Vec::new(),
@@ -140,6 +144,9 @@ impl RequestSlab {
     /// never).
     #[inline]
     pub fn deadline(&self, id: RequestId) -> SimTime {
+        if !self.any_timeout {
+            return SimTime::MAX;
+        }
         let record = self.get(id);
         match self.route_of(record).timeout {
             Some(timeout) => record.created + timeout,

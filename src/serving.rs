@@ -310,8 +310,11 @@ impl DeploymentState {
         let now = context.now();
         self.arrivals += 1;
         self.in_transit -= 1;
-        let record = requests.get(request);
-        if record.input_tokens as u64 + record.output_tokens as u64 > self.kv_capacity {
+        // With an unlimited cache every request fits: its record is not read here.
+        if self.kv_capacity != u64::MAX && {
+            let record = requests.get(request);
+            record.input_tokens as u64 + record.output_tokens as u64 > self.kv_capacity
+        } {
             // It could never finish even alone on a replica.
             self.dropped += 1;
             self.oversized += 1;

@@ -346,6 +346,10 @@ pub struct Provider {
     /// sized by what each tenant uses, not by every site and model in the scenario.
     route_choices: Vec<Vec<RouteChoices>>,
     strategy: Box<dyn Strategy>,
+    /// The strategy's `chooses_paths` and `reads_estimates`, asked once: they do not
+    /// change, and each is a call through the strategy's vtable.
+    strategy_chooses_paths: bool,
+    strategy_reads_estimates: bool,
     link_crossings: Vec<LinkCrossing>,
     requests: RequestSlab,
     outcomes: Vec<Outcome>,
@@ -522,6 +526,8 @@ impl Provider {
             first_arrival_timer: next_timer,
             deployments,
             route_choices,
+            strategy_chooses_paths: strategy_box.chooses_paths(),
+            strategy_reads_estimates: strategy_box.reads_estimates(),
             strategy: strategy_box,
             link_crossings,
             requests: RequestSlab::new(routes),
@@ -579,7 +585,7 @@ impl Provider {
 
         let slot = attributes.ingress_position * tenant.models.len() + attributes.model_position;
         let choices = &mut self.route_choices[tenant_index][slot];
-        let route_set = if self.strategy.chooses_paths() {
+        let route_set = if self.strategy_chooses_paths {
             &mut choices.every_path
         } else {
             &mut choices.shortest_paths
@@ -601,7 +607,7 @@ impl Provider {
                 }
             }
         }
-        if self.strategy.reads_estimates() {
+        if self.strategy_reads_estimates {
             for (option, candidate) in route_set.options.iter().zip(&mut route_set.candidates) {
                 let index = option.deployment as usize;
                 let spec = &self.scenario.deployments[index];
