@@ -169,8 +169,6 @@ pub struct DeploymentState {
     rng: StreamRng,
     /// Requests resident on replicas (prefilling or decoding).
     resident: u32,
-    /// Requests routed here that have not arrived yet.
-    in_transit: u32,
     pub busy_replicas: TimeIntegral,
     pub resident_requests: TimeIntegral,
     pub queue_length: TimeIntegral,
@@ -237,7 +235,6 @@ impl DeploymentState {
             woken: None,
             rng,
             resident: 0,
-            in_transit: 0,
             busy_replicas: TimeIntegral::default(),
             resident_requests: TimeIntegral::default(),
             queue_length: TimeIntegral::default(),
@@ -285,16 +282,6 @@ impl DeploymentState {
         self.next_records[replica as usize] = [finisher, first_prompt];
     }
 
-    /// Requests routed here and still crossing the network.
-    pub fn in_transit(&self) -> u32 {
-        self.in_transit
-    }
-
-    /// A router has sent a request here; it arrives after its network latency.
-    pub fn dispatched(&mut self) {
-        self.in_transit += 1;
-    }
-
     pub fn running(&self) -> u32 {
         self.resident
     }
@@ -309,7 +296,6 @@ impl DeploymentState {
     ) {
         let now = context.now();
         self.arrivals += 1;
-        self.in_transit -= 1;
         // With an unlimited cache every request fits: its record is not read here.
         if self.kv_capacity != u64::MAX && {
             let record = requests.get(request);
