@@ -297,10 +297,11 @@ impl DeploymentState {
         let now = context.now();
         self.arrivals += 1;
         // With an unlimited cache every request fits: its record is not read here.
-        if self.kv_capacity != u64::MAX && {
+        let oversized = self.kv_capacity != u64::MAX && {
             let record = requests.get(request);
             record.input_tokens as u64 + record.output_tokens as u64 > self.kv_capacity
-        } {
+        };
+        if oversized {
             // It could never finish even alone on a replica.
             self.dropped += 1;
             self.oversized += 1;
