@@ -134,6 +134,11 @@ impl RequestSlab {
         &mut self.records[id as usize]
     }
 
+    /// Every route, by number.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
     /// The route `request` takes.
     #[inline]
     pub fn route_of(&self, request: &Request) -> &Route {

@@ -484,6 +484,7 @@ impl Provider {
             .collect();
 
         let (routes, route_ways): (Vec<Route>, Vec<RouteWay>) = numbered_routes.into_iter().unzip();
+        let ledger = Ledger::new(&scenario, route_ways.len());
         let demand = scenario
             .tenants
             .iter()
@@ -541,7 +542,7 @@ impl Provider {
             telemetry: vec![(0, 0, 0); scenario.deployments.len()],
             loads: vec![(0, 0, 0); scenario.deployments.len()],
             route_ways,
-            ledger: Ledger::new(&scenario),
+            ledger,
             quotas: scenario.tenants.iter().map(QuotaState::new).collect(),
             link_free_at: vec![[SimTime::ZERO; 2]; scenario.links.len()],
             screening_rngs: (0..scenario.sites.len())
@@ -703,8 +704,7 @@ impl Provider {
             self.metrics.link_requests[link] += 1;
         }
         let forward = cursor.saturating_since(now);
-        self.ledger
-            .carry(tenant_index, &path.links, attributes.input_tokens);
+        self.ledger.carry_route(route, attributes.input_tokens);
         let id = self.requests.insert(Request {
             route,
             input_tokens: attributes.input_tokens,
@@ -784,11 +784,7 @@ impl Provider {
                     self.metrics
                         .completed(record, &route, tenant, now, self.warmup);
                     self.ledger.completed(record, &route);
-                    self.ledger.carry(
-                        tenant_index,
-                        &self.route_ways[record.route as usize].path.links,
-                        record.output_tokens,
-                    );
+                    self.ledger.carry_route(record.route, record.output_tokens);
                 }
                 Outcome::Dropped(_) => self.metrics.dropped(record, tenant_index, self.warmup),
                 Outcome::TimedOut(_) => self.metrics.timed_out(record, tenant_index, self.warmup),
@@ -805,6 +801,10 @@ impl Provider {
         for deployment in &mut self.deployments {
             deployment.settle(self.end);
         }
+        let route_paths = self.requests.routes().iter().zip(&self.route_ways);
+        self.ledger.settle_routes(
+            route_paths.map(|(route, way)| (route.tenant as usize, &way.path.links[..])),
+        );
         self.metrics.finish(
             &self.deployments,
             &self.requests,

@@ -50,6 +50,11 @@ pub struct Ledger {
     /// `[tenant × links + link]`: whole numbers, summed exactly; priced at the end.
     tenant_link_bytes: Vec<u64>,
     links: usize,
+    /// Bytes carried along each route's whole path (`[route]`), not yet added to its
+    /// tenant's links: one addition per crossing instead of one per link, and no read of
+    /// the path at a completion. `settle_routes` spreads them over the links; sums of
+    /// whole numbers, so the totals are the same as adding link by link.
+    route_bytes: Vec<u64>,
     pub tenant_revenue_usd: Vec<f64>,
     /// Screening cost of each tenant's requests, USD, and requests screened per site.
     pub tenant_screening_usd: Vec<f64>,
@@ -72,13 +77,15 @@ fn whole_bytes_per_token(bytes_per_token: f64) -> Option<u64> {
 }
 
 impl Ledger {
-    pub fn new(scenario: &Scenario) -> Self {
+    /// A ledger for `scenario`, whose routes are numbered `0..routes` (see `carry_route`).
+    pub fn new(scenario: &Scenario, routes: usize) -> Self {
         let bytes_per_token = scenario.run.bytes_per_token;
         Ledger {
             bytes_per_token,
             whole_bytes_per_token: whole_bytes_per_token(bytes_per_token),
             tenant_link_bytes: vec![0; scenario.tenants.len() * scenario.links.len()],
             links: scenario.links.len(),
+            route_bytes: vec![0; routes],
             tenant_revenue_usd: vec![0.0; scenario.tenants.len()],
             tenant_screening_usd: vec![0.0; scenario.tenants.len()],
             site_screened: vec![0; scenario.sites.len()],
@@ -107,13 +114,38 @@ impl Ledger {
     /// 2³² × 2²¹ = 2⁵³ every integer is an `f64`, so the float product is exact and its
     /// rounding changes nothing; the integer one skips two conversions and the rounding.
     pub fn carry(&mut self, tenant: usize, path: &[usize], tokens: u32) {
-        let bytes = match self.whole_bytes_per_token {
-            Some(whole) => tokens as u64 * whole,
-            None => crate::engine::round_half_away_u64(tokens as f64 * self.bytes_per_token),
-        };
+        self.add_to_links(tenant, path, self.bytes(tokens));
+    }
+
+    /// `tokens` cross every link of route `route`'s path: `carry` for the route's tenant
+    /// and path, booked once `settle_routes` has run.
+    #[inline]
+    pub fn carry_route(&mut self, route: u32, tokens: u32) {
+        self.route_bytes[route as usize] += self.bytes(tokens);
+    }
+
+    /// Adds the bytes carried along each route to its tenant's links; `routes` gives each
+    /// route's (tenant, links) in route order. Call before reading the links' bytes.
+    pub fn settle_routes<'a>(&mut self, routes: impl IntoIterator<Item = (usize, &'a [usize])>) {
+        for (route, (tenant, path)) in routes.into_iter().enumerate() {
+            let bytes = std::mem::take(&mut self.route_bytes[route]);
+            self.add_to_links(tenant, path, bytes);
+        }
+    }
+
+    fn add_to_links(&mut self, tenant: usize, path: &[usize], bytes: u64) {
         let tenant_links = &mut self.tenant_link_bytes[tenant * self.links..][..self.links];
         for &link in path {
             tenant_links[link] += bytes;
+        }
+    }
+
+    /// `tokens × bytes_per_token`, rounded to a whole byte (see `carry`).
+    #[inline]
+    fn bytes(&self, tokens: u32) -> u64 {
+        match self.whole_bytes_per_token {
+            Some(whole) => tokens as u64 * whole,
+            None => crate::engine::round_half_away_u64(tokens as f64 * self.bytes_per_token),
         }
     }
 
@@ -390,6 +422,46 @@ mod tests {
         }
         for not_whole in [0.5, 3.7, 2f64.powi(21) + 1.0, -4.0, f64::NAN] {
             assert_eq!(whole_bytes_per_token(not_whole), None, "{not_whole}");
+        }
+    }
+
+    /// Bytes booked by route and spread over the links at the end come to what booking
+    /// each crossing link by link gives, tenant by tenant and link by link, with whole and
+    /// fractional bytes per token.
+    #[test]
+    fn bytes_by_route_settle_to_the_bytes_by_link() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+        for bytes_per_token in ["4", "2.7"] {
+            let overrides = [format!("run.bytes_per_token={bytes_per_token}")];
+            let scenario = crate::scenario::load(&path, &overrides).expect("the quickstart loads");
+            let (tenants, links) = (scenario.tenants.len(), scenario.links.len());
+            assert!(
+                tenants >= 2 && links >= 3,
+                "{tenants} tenants, {links} links"
+            );
+            // Three routes: (tenant, links of its path), one sharing a link with another.
+            let routes: Vec<(usize, Vec<usize>)> =
+                vec![(0, vec![0, 1]), (1, vec![1, 2]), (0, vec![2])];
+            let crossings = [(0u32, 1_000u32), (1, 333), (0, 7), (2, 12_345), (1, 1)];
+            let mut by_link = Ledger::new(&scenario, routes.len());
+            let mut by_route = Ledger::new(&scenario, routes.len());
+            for &(route, tokens) in &crossings {
+                let (tenant, path) = &routes[route as usize];
+                by_link.carry(*tenant, path, tokens);
+                by_route.carry_route(route, tokens);
+            }
+            assert!(by_route.tenant_link_bytes.iter().all(|&bytes| bytes == 0));
+            by_route.settle_routes(routes.iter().map(|(tenant, path)| (*tenant, &path[..])));
+            assert_eq!(
+                by_route.tenant_link_bytes, by_link.tenant_link_bytes,
+                "bytes per token {bytes_per_token}: by route (left), by link (right)"
+            );
+            assert!(by_link.link_bytes()[1] > 0, "a link both routes cross");
+            assert!(
+                by_route.route_bytes.iter().all(|&bytes| bytes == 0),
+                "settled once"
+            );
         }
     }
 }
