@@ -68,6 +68,9 @@ pub struct RequestSlab {
     /// Whether any route has a timeout: if none does, no client ever gives up, and
     /// `deadline` reads neither the record nor its route.
     any_timeout: bool,
+    /// The shortest timeout of any route (`None` if none has one), for
+    /// `earliest_deadline`.
+    shortest_timeout: Option<SimDuration>,
     /// Whether each record is in use, to catch a request freed twice (debug builds only).
     #[cfg(debug_assertions)]
     in_use: Vec<bool>,
@@ -79,6 +82,7 @@ impl RequestSlab {
             records: Vec::new(),
             free: Vec::new(),
             any_timeout: routes.iter().any(|route| route.timeout.is_some()),
+            shortest_timeout: routes.iter().filter_map(|route| route.timeout).min(),
             routes,
             #[cfg(debug_assertions)]
             in_use: Vec::new(),
@@ -155,6 +159,33 @@ impl RequestSlab {
         let record = self.get(id);
         match self.route_of(record).timeout {
             Some(timeout) => record.created + timeout,
+            None => SimTime::MAX,
+        }
+    }
+
+    /// Whether request `id`'s client has given up by `time` (its deadline is at or
+    /// before `time`).
+    #[inline]
+    pub fn gave_up_by(&self, id: RequestId, time: SimTime) -> bool {
+        time >= self.earliest_deadline(id) && time >= self.deadline(id)
+    }
+
+    /// Whether request `id`'s client gives up before `time` (its deadline is before
+    /// `time`): before an answer reaching it at `time` could.
+    #[inline]
+    pub fn gives_up_before(&self, id: RequestId, time: SimTime) -> bool {
+        time > self.earliest_deadline(id) && time > self.deadline(id)
+    }
+
+    /// A time no later than request `id`'s `deadline`, from its record alone: its creation
+    /// plus the shortest timeout of any route (`SimTime::MAX`: no route has one). Clients
+    /// wait seconds and requests are admitted within milliseconds, so comparing with this
+    /// first settles almost every "has its client given up?" without reading the route:
+    /// ~1% of the bench-day's time (PGO build, side by side).
+    #[inline]
+    fn earliest_deadline(&self, id: RequestId) -> SimTime {
+        match self.shortest_timeout {
+            Some(timeout) => self.get(id).created + timeout,
             None => SimTime::MAX,
         }
     }
@@ -236,6 +267,32 @@ mod tests {
         });
         assert_eq!(slab.deadline(patient), SimTime::MAX);
         assert_eq!(slab.deadline(hasty), SimTime::from_nanos(1_250_000_000));
+        // The shortest timeout (250 ms) bounds every deadline from below, the patient
+        // client's too; with no timeout anywhere there is no bound.
+        for id in [patient, hasty] {
+            assert_eq!(
+                slab.earliest_deadline(id),
+                SimTime::from_nanos(1_250_000_000)
+            );
+        }
+        let mut patient_only = RequestSlab::new(routes()[..1].to_vec());
+        let id = patient_only.insert(request);
+        assert_eq!(patient_only.earliest_deadline(id), SimTime::MAX);
+        // Both questions at, just before and just after the hasty deadline; the patient
+        // client never gives up.
+        let at = SimTime::from_nanos(1_250_000_000);
+        let before = SimTime::from_nanos(1_249_999_999);
+        let after = SimTime::from_nanos(1_250_000_001);
+        let answers = [before, at, after].map(|time| {
+            (
+                slab.gave_up_by(hasty, time),
+                slab.gives_up_before(hasty, time),
+            )
+        });
+        assert_eq!(answers, [(false, false), (true, false), (true, true)]);
+        for time in [at, after] {
+            assert!(!slab.gave_up_by(patient, time) && !slab.gives_up_before(patient, time));
+        }
         assert_eq!(
             slab.get(hasty).arrived_at_deployment(),
             SimTime::from_nanos(1_070_000_000)

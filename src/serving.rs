@@ -507,7 +507,8 @@ impl DeploymentState {
                     continue;
                 }
                 let first_token = record.tokens_done == 0;
-                let gave_up = first_token && now + record.return_latency > requests.deadline(id);
+                let gave_up =
+                    first_token && requests.gives_up_before(id, now + record.return_latency);
                 let record = requests.get_mut(id);
                 record.tokens_done += 1;
                 if first_token {
@@ -638,7 +639,7 @@ impl DeploymentState {
             let Some(&id) = self.queue.front() else {
                 break;
             };
-            let gave_up = requests.get(id).tokens_done == 0 && now >= requests.deadline(id);
+            let gave_up = requests.get(id).tokens_done == 0 && requests.gave_up_by(id, now);
             let record = requests.get_mut(id);
             if gave_up {
                 self.queue.pop_front();
@@ -746,7 +747,7 @@ impl DeploymentState {
         debug_assert!(state.prefilling.is_empty() && state.decoding.is_empty());
         while let Some(id) = self.queue.pop_front() {
             // Plain requests wait only before their service, with no token produced.
-            if now >= requests.deadline(id) {
+            if requests.gave_up_by(id, now) {
                 self.timed_out += 1;
                 outcomes.push(Outcome::TimedOut(id));
                 continue;
@@ -837,7 +838,8 @@ impl DeploymentState {
         for &id in &state.prefilling {
             let record = requests.get(id);
             let leaves = record.tokens_done + 1 >= record.output_tokens
-                || (record.tokens_done == 0 && end + record.return_latency > requests.deadline(id));
+                || (record.tokens_done == 0
+                    && requests.gives_up_before(id, end + record.return_latency));
             if leaves {
                 return None;
             }
