@@ -65,11 +65,9 @@ pub struct RequestSlab {
     records: Vec<Request>,
     free: Vec<RequestId>,
     routes: Vec<Route>,
-    /// Whether any route has a timeout: if none does, no client ever gives up, and
-    /// `deadline` reads neither the record nor its route.
-    any_timeout: bool,
-    /// The shortest timeout of any route (`None` if none has one), for
-    /// `earliest_deadline`.
+    /// The shortest timeout of any route, for `earliest_deadline`. `None`: no route has
+    /// one, so no client ever gives up, and `deadline` reads neither the record nor its
+    /// route.
     shortest_timeout: Option<SimDuration>,
     /// Whether each record is in use, to catch a request freed twice (debug builds only).
     #[cfg(debug_assertions)]
@@ -81,7 +79,6 @@ impl RequestSlab {
         RequestSlab {
             records: Vec::new(),
             free: Vec::new(),
-            any_timeout: routes.iter().any(|route| route.timeout.is_some()),
             shortest_timeout: routes.iter().filter_map(|route| route.timeout).min(),
             routes,
             #[cfg(debug_assertions)]
@@ -153,7 +150,7 @@ impl RequestSlab {
     /// never).
     #[inline]
     pub fn deadline(&self, id: RequestId) -> SimTime {
-        if !self.any_timeout {
+        if self.shortest_timeout.is_none() {
             return SimTime::MAX;
         }
         let record = self.get(id);
