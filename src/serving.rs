@@ -451,12 +451,12 @@ impl DeploymentState {
         let mut completed = 0u32;
         if let ServiceModel::Plain(_) = self.service {
             for &id in &state.prefilling {
-                let deadline = requests.deadline(id);
+                let gave_up = requests.gives_up_before(id, now + requests.get(id).return_latency);
                 let record = requests.get_mut(id);
                 record.tokens_done = 1;
                 record.first_token_at = now;
                 finished += 1;
-                if now + record.return_latency > deadline {
+                if gave_up {
                     // The client gave up before the response could reach it.
                     self.timed_out += 1;
                     outcomes.push(Outcome::TimedOut(id));

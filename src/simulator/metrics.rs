@@ -440,7 +440,7 @@ impl RunMetrics {
             let tenant = requests.route_of(request).tenant as usize;
             let metrics = &mut self.tenants[tenant];
             let judged = request.created >= warmup;
-            if !first_token_by(request, end) && requests.deadline(id) <= end {
+            if !first_token_by(request, end) && requests.gave_up_by(id, end) {
                 // Its client gave up before the end (it still waits in a queue or crosses
                 // the network): it timed out, whatever the servers still think.
                 metrics.timed_out += 1;
