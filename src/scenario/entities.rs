@@ -280,8 +280,6 @@ pub struct Diurnal {
 pub trait RateShape {
     /// The factor applied to the mean rate at `seconds` after 00:00 UTC of the first day.
     fn shape(&self, seconds: f64) -> f64;
-    /// The largest value `shape` takes.
-    fn peak_shape(&self) -> f64;
     /// ∫ shape(t) dt over [0, seconds] (t from 00:00 UTC), in seconds: the expected count
     /// is this times the mean rate.
     fn integral(&self, seconds: f64) -> f64;
@@ -385,10 +383,6 @@ impl RateShape for RateWindows {
         self.rates[self.window(seconds.rem_euclid(DAY_S))] / self.mean_per_s
     }
 
-    fn peak_shape(&self) -> f64 {
-        self.rates.iter().copied().fold(0.0, f64::max) / self.mean_per_s
-    }
-
     fn integral(&self, seconds: f64) -> f64 {
         let days = (seconds / DAY_S).floor();
         (days * DAY_S * self.mean_per_s + self.count_within_day(seconds - days * DAY_S))
@@ -432,9 +426,6 @@ impl RateShape for RateWindows {
 impl RateShape for Diurnal {
     fn shape(&self, seconds: f64) -> f64 {
         Diurnal::shape(self, seconds)
-    }
-    fn peak_shape(&self) -> f64 {
-        Diurnal::peak_shape(self)
     }
     fn integral(&self, seconds: f64) -> f64 {
         Diurnal::integral(self, seconds)
@@ -577,7 +568,7 @@ mod tests {
         assert!((windows.integral(DAY_S) - DAY_S).abs() < 1e-6);
         assert!((windows.integral(DAY_S + from) - DAY_S - windows.integral(from)).abs() < 1e-6);
         assert!((windows.shape(21.0 * 3600.0) * mean - 800.0).abs() < 1e-9);
-        assert!((windows.peak_shape() * mean - 800.0).abs() < 1e-9);
+        assert!((windows.bounds(0.0, DAY_S).1 * mean - 800.0).abs() < 1e-9);
         // Starts after midnight: the last window wraps over it.
         let wrapped = RateWindows::new(vec![6.0 * 3600.0, 18.0 * 3600.0], vec![10.0, 2.0]);
         assert!((wrapped.shape(3600.0) * wrapped.mean_per_s() - 2.0).abs() < 1e-9);
