@@ -505,14 +505,17 @@ models = { m = 1.0 }
         let end = SimTime::from_nanos(48 * 3_600 * 1_000_000_000);
         let mut plain_rng = streams.stream("tenant-arrivals", 0);
         let (mut plain_clock, mut stretch_end) = (0.0f64, 0.0f64);
-        let mut top_shape = 0.0;
-        let (mut kept, mut stretches) = (0u64, 0u64);
+        let (mut top_shape, mut accept_below, mut reject_from) = (0.0, 0.0, 1.0);
+        let (mut kept, mut stretches, mut in_band) = (0u64, 0u64, 0u64);
         loop {
             // Plain thinning: a stretch's highest shape, then the shape for every candidate.
             let plain = loop {
                 if plain_clock >= stretch_end {
                     let from_s = 5_000.0 + plain_clock / 1e9;
-                    top_shape = diurnal.bounds(from_s, from_s + 60.0).1 * (1.0 + 1e-9);
+                    let (low, high) = diurnal.bounds(from_s, from_s + 60.0);
+                    top_shape = high * (1.0 + 1e-9);
+                    accept_below = low / top_shape * (1.0 - 1e-9);
+                    reject_from = high / top_shape * (1.0 + 1e-9);
                     stretch_end = plain_clock + 60e9;
                     stretches += 1;
                 }
@@ -524,7 +527,12 @@ models = { m = 1.0 }
                 }
                 plain_clock = candidate;
                 let ratio = diurnal.shape(5_000.0 + plain_clock / 1e9) / top_shape;
-                if plain_rng.random::<f64>() < ratio {
+                let draw = plain_rng.random::<f64>();
+                // A draw the band cannot settle without the shape.
+                if accept_below <= draw && draw < reject_from {
+                    in_band += 1;
+                }
+                if draw < ratio {
                     break plain_clock;
                 }
             };
@@ -537,8 +545,12 @@ models = { m = 1.0 }
             assert_eq!(banded, Some(plain), "arrival {kept}");
             kept += 1;
         }
-        println!("{kept} arrivals identical over {stretches} one-minute stretches");
+        println!(
+            "{kept} arrivals identical over {stretches} one-minute stretches; the shape \
+             needed for {in_band} draws"
+        );
         assert!(kept > 300_000);
+        assert!(in_band * 100 < kept, "the band should settle most draws");
         assert_eq!(stretches, 48 * 60 + 1);
     }
 
