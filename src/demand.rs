@@ -98,8 +98,8 @@ enum Source {
 /// between 0.996 and 1.
 #[derive(Clone, Copy, Debug)]
 struct ThinningBand {
-    /// The stretch, in nanoseconds of simulated time: [from, to).
-    from_ns: f64,
+    /// The end of the stretch, in nanoseconds of simulated time; it began
+    /// [`Self::STRETCH_S`] before.
     to_ns: f64,
     /// Mean gap between candidates: one over the mean rate times `top_shape`.
     candidate_gap_ns: f64,
@@ -115,7 +115,6 @@ struct ThinningBand {
 impl ThinningBand {
     /// No stretch: the first arrival computes one, from time zero.
     const EMPTY: ThinningBand = ThinningBand {
-        from_ns: 0.0,
         to_ns: 0.0,
         candidate_gap_ns: 0.0,
         top_shape: 1.0,
@@ -133,7 +132,6 @@ impl ThinningBand {
         let (low, high) = shape.bounds(from_s, from_s + Self::STRETCH_S);
         let top_shape = high * (1.0 + 1e-9);
         ThinningBand {
-            from_ns,
             to_ns: from_ns + Self::STRETCH_S * 1e9,
             candidate_gap_ns: 1.0 / (rate_per_ns * top_shape),
             top_shape,
@@ -146,7 +144,7 @@ impl ThinningBand {
     /// `draw`: the draw is below `shape(t) / top_shape`.
     #[inline]
     fn keeps(&self, shape: &dyn RateShape, start_s: f64, clock_ns: f64, draw: f64) -> bool {
-        debug_assert!(self.from_ns <= clock_ns && clock_ns < self.to_ns);
+        debug_assert!(self.to_ns - Self::STRETCH_S * 1e9 <= clock_ns && clock_ns < self.to_ns);
         if draw < self.accept_below {
             true
         } else if draw >= self.reject_from {
